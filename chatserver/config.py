@@ -1,0 +1,153 @@
+"""Settings: every knob is a CHATSERVER_* environment variable with a default that runs on one machine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CHATSERVER_"
+
+
+class SettingsError(ValueError):
+    """A CHATSERVER_* variable has a value that cannot be used."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must not be negative, not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of a running server. Build with `Settings.from_env()` or directly in tests."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./data")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    broker_url: str = "memory://"
+    broker_prefix: str = "chatserver"  # Redis channel prefix, so test runs and deployments do not mix
+    public_url: str = ""  # empty: http://HOST:PORT
+    cors_origins: tuple[str, ...] = ("http://localhost:3000",)
+    auto_confirm: bool = False
+    id_token_ttl: int = 3600
+    access_token_ttl: int = 3600
+    refresh_token_ttl: int = 2_592_000
+    code_ttl: int = 86_400
+    url_ttl: int = 900
+    ka_interval: int = 60
+    connection_timeout_ms: int = 300_000
+    connection_init_timeout: int = 10
+    max_connection_age: int = 86_400
+    max_body_bytes: int = 1_048_576
+    max_depth: int = 20
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    execution_timeout: int = 30
+    max_upload_bytes: int = 10_485_760
+    max_text_bytes: int = 4096
+    max_audio_bytes: int = 240 * 1024
+    max_subscriptions_per_connection: int = 100
+    max_outgoing_bytes: int = 4 * 1024 * 1024  # per connection, before a slow consumer is dropped
+    introspection: bool = True
+    password_min_length: int = 8
+    signin_max_failures: int = 5  # failures per user or address before refusing
+    signin_lockout_seconds: int = 300
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    jwt_private_key_file: str = ""  # empty: <data_dir>/jwt-signing-key.pem
+    client_id: str = "chatserver"
+    smtp_url: str = ""  # smtp://user:pass@host:port?from=addr ; empty: codes go to the log
+    log_level: str = "info"
+    log_format: str = "text"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read CHATSERVER_* variables; keyword overrides (e.g. from CLI flags) win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def validate(self) -> None:
+        if self.log_format not in {"text", "json"}:
+            raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if bool(self.tls_certfile) != bool(self.tls_keyfile):
+            raise SettingsError(
+                f"{ENV_PREFIX}TLS_CERTFILE and {ENV_PREFIX}TLS_KEYFILE must be set together"
+            )
+        if not (self.broker_url.startswith("memory://") or self.broker_url.startswith("redis")):
+            raise SettingsError(
+                f"{ENV_PREFIX}BROKER_URL must be memory:// or redis://..., not {self.broker_url!r}"
+            )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """SQLAlchemy async URL: the SQLite file in the data directory unless DATABASE_URL is set."""
+        url = self.database_url
+        if not url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'chatserver.db').resolve()}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        return url
+
+    @property
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_certfile else "http"
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        return self.resolved_public_url
+
+    @property
+    def jwt_key_path(self) -> Path:
+        return Path(self.jwt_private_key_file) if self.jwt_private_key_file else self.data_dir / "jwt-signing-key.pem"
+
+
+def _convert(name: str, annotation: Any, raw: str) -> Any:
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "str")
+    if kind == "bool":
+        return _parse_bool(name, raw)
+    if kind == "int":
+        return _parse_int(name, raw)
+    if kind == "Path":
+        return Path(raw)
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw

@@ -1,0 +1,117 @@
+"""Keyset pagination with opaque `nextToken`s that are bound to their query and tamper-evident.
+
+A token is `base64url(json([binding, last_sort_key])) + "." + base64url(hmac)`: a token minted for one query
+(room A, DESC) is refused for another (room B, or ASC), and any edit breaks the HMAC.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from chatserver.errors import InvalidNextToken, ValidationFailed
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_TOKEN_CHARS = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One page of one query. `binding` names the query (e.g. `messages|room-1|DESC`)."""
+
+    binding: str
+    limit: int
+    after: tuple[Any, ...] | None
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_key: tuple[Any, ...] | None
+    binding: str
+
+
+class PageTokens:
+    """Mints and checks `nextToken`s with a server secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def request(
+        self, binding: str, limit: int | None, token: str | None, *, descending: bool = False
+    ) -> PageRequest:
+        """Validate `limit` and `nextToken` for the query named by `binding`."""
+        if limit is None:
+            limit = DEFAULT_LIMIT
+        if limit < 1 or limit > MAX_LIMIT:
+            raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}, not {limit}.")
+        after = self._decode(binding, token) if token is not None else None
+        return PageRequest(binding=binding, limit=limit, after=after, descending=descending)
+
+    def token(self, page: Page[Any]) -> str | None:
+        if page.next_key is None:
+            return None
+        body = _b64(json.dumps([page.binding, list(page.next_key)], separators=(",", ":")).encode())
+        return body + "." + _b64(self._sign(body))
+
+    def _sign(self, body: str) -> bytes:
+        return hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:16]
+
+    def _decode(self, binding: str, token: str) -> tuple[Any, ...]:
+        invalid = InvalidNextToken("Invalid pagination token given.")
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
+            raise invalid
+        body, signature = token.split(".")
+        try:
+            given = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+            decoded = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (ValueError, UnicodeDecodeError):
+            raise invalid from None
+        if not hmac.compare_digest(given, self._sign(body)):
+            raise invalid
+        if not (isinstance(decoded, list) and len(decoded) == 2 and isinstance(decoded[1], list)):
+            raise invalid
+        if decoded[0] != binding:
+            raise InvalidNextToken("The nextToken was issued for a different query.")
+        return tuple(decoded[1])
+
+
+async def keyset_page(
+    conn: AsyncConnection,
+    query: Select[Any],
+    page: PageRequest,
+    *,
+    sort_columns: Sequence[ColumnElement[Any]],
+    to_record: Callable[[Row[Any]], T],
+) -> Page[T]:
+    """Run `query` ordered by `sort_columns` from after the page's key; one extra row says whether more follow."""
+    key = tuple_(*sort_columns)
+    if page.after is not None:
+        if len(page.after) != len(sort_columns):
+            raise InvalidNextToken("Invalid pagination token given.")
+        bound = tuple_(*page.after)
+        query = query.where(key < bound if page.descending else key > bound)
+    order = [c.desc() if page.descending else c.asc() for c in sort_columns]
+    rows = (await conn.execute(query.order_by(*order).limit(page.limit + 1))).all()
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    next_key = tuple(row._mapping[c.name] for c in sort_columns) if more and rows else None
+    return Page(items=[to_record(r) for r in rows], next_key=next_key, binding=page.binding)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -1,0 +1,67 @@
+"""A real chatserver on a loopback port, in a background thread with its own event loop."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from chatserver.app import create_app
+from chatserver.config import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningServer:
+    def __init__(self, settings: Settings, server: uvicorn.Server) -> None:
+        self.settings = settings
+        self._server = server
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_public_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1)
+
+    @property
+    def app(self):  # the Starlette app, for reaching services in tests
+        return self._server.config.app
+
+
+@contextmanager
+def run_server(data_dir: Path, **overrides: object) -> Iterator[RunningServer]:
+    """Start the real server on 127.0.0.1:<free port> and stop it afterwards."""
+    port = free_port()
+    settings = Settings(data_dir=data_dir, port=port, host="127.0.0.1", **overrides)  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws_per_message_deflate=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"chatserver-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield RunningServer(settings, server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
