@@ -13,9 +13,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from chatserver.config import Settings
+from chatserver.execution.executor import Executor
 from chatserver.persistence.database import create_engine, migrate
+from chatserver.persistence.messages import MessagesRepository
+from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.users import UsersRepository
+from chatserver.realtime.publisher import RecordingPublisher
+from chatserver.schema import build_schema
 from chatserver.secrets import load_or_create_secret
 
 if TYPE_CHECKING:
@@ -23,7 +28,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatserver")
 
-CORS_ALLOWED_HEADERS = ["authorization", "content-type", "x-amz-user-agent", "x-api-key", "x-amz-date"]
+CORS_ALLOWED_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-amz-user-agent",
+    "x-api-key",
+    "x-amz-date",
+]
 
 
 @dataclass(slots=True)
@@ -64,8 +75,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         # --- auth (chatserver/auth) ---
         # --- rooms, messages, files ---
+        services.rooms = RoomsRepository(engine)
+        services.messages = MessagesRepository(engine)
         # --- realtime engine ---
         # --- schema and executor ---
+        services.schema = build_schema()
+        publisher = services.realtime if services.realtime is not None else RecordingPublisher()
+        services.executor = Executor(services.schema, services, publisher)
         yield services
 
 

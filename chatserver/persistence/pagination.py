@@ -109,7 +109,7 @@ async def keyset_page(
     rows = (await conn.execute(query.order_by(*order).limit(page.limit + 1))).all()
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    next_key = tuple(row._mapping[c.name] for c in sort_columns) if more and rows else None
+    next_key = tuple(rows[-1]._mapping[c.name] for c in sort_columns) if more and rows else None
     return Page(items=[to_record(r) for r in rows], next_key=next_key, binding=page.binding)
 
 

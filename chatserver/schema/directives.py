@@ -22,7 +22,7 @@ class AwsSubscribe:
 class AwsCognitoUserPools:
     """`@aws_cognito_user_pools(cognito_groups: [...])`: only members of these groups may use the field."""
 
-    cognito_groups: list[str] | None = None
+    cognito_groups: list[str] | None = strawberry.directive_field(name="cognito_groups", default=None)
 
 
 T = TypeVar("T")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from chatserver.config import Settings
+from chatserver.transport.http import graphql_endpoint
 
 
 def build_routes(settings: Settings) -> list[BaseRoute]:
@@ -13,4 +14,5 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     # --- files (presigned PUT/GET) ---
     # --- health and metrics ---
     # --- GraphQL over HTTP and WebSocket (/graphql, /graphql/realtime) ---
+    routes.append(Route("/graphql", graphql_endpoint, methods=["GET", "POST"]))
     return routes

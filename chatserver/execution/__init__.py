@@ -1,0 +1,1 @@
+"""Execution: compile (parse, validate, limits; cached), execute with AppSync error shapes, publish results."""

@@ -1,0 +1,132 @@
+"""Runs queries and mutations for every transport, and hands linked mutation results to the publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from graphql import ExecutionResult, OperationDefinitionNode, OperationType, execute
+
+from chatserver.auth.identity import Identity
+from chatserver.execution.documents import CompiledDocument, DocumentCache
+from chatserver.execution.error_format import AppSyncError, appsync_error, from_graphql_error
+from chatserver.execution.selection import dealias, iter_fields
+from chatserver.realtime.publisher import MutationPublisher
+from chatserver.schema.context import RequestContext
+from chatserver.schema.links import subscription_links
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
+
+log = logging.getLogger("chatserver.executor")
+
+GraphQLResponse = dict[str, Any]
+
+
+class Executor:
+    """One execution path for HTTP and WebSocket: compile (cached), execute, publish linked mutations."""
+
+    def __init__(self, schema: strawberry.Schema, services: Services, publisher: MutationPublisher) -> None:
+        self._graphql_schema = schema._schema
+        self._services = services
+        self._publisher = publisher
+        self._timeout = services.settings.execution_timeout
+        self.documents = DocumentCache(self._graphql_schema, services.settings)
+        self._linked_mutations = frozenset(subscription_links(schema))
+
+    def compile(self, query: str) -> CompiledDocument:
+        return self.documents.compile(query)
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        identity: Identity,
+        *,
+        request_id: str | None = None,
+    ) -> GraphQLResponse:
+        """Run a query or mutation; the response is AppSync-shaped (`data`, and `errors` when any)."""
+        request_id = request_id or str(uuid.uuid4())
+        compiled = self.documents.compile(query)
+        if compiled.errors:
+            return {"data": None, "errors": compiled.errors}
+        operation = compiled.operation(operation_name)
+        if operation is None:
+            return {"data": None, "errors": [_operation_error(compiled, operation_name)]}
+        if operation.operation == OperationType.SUBSCRIPTION:
+            return {
+                "data": None,
+                "errors": [
+                    appsync_error(
+                        "subscription not supported over HTTP: use a WebSocket on /graphql "
+                        "(graphql-transport-ws) or /graphql/realtime (AppSync).",
+                        error_type="UnsupportedOperation",
+                    )
+                ],
+            }
+        context = RequestContext(identity=identity, services=self._services, request_id=request_id)
+        try:
+            result = await asyncio.wait_for(
+                self._run(compiled, operation, variables, context), timeout=self._timeout
+            )
+        except TimeoutError:
+            return {
+                "data": None,
+                "errors": [
+                    appsync_error(
+                        f"Execution timed out after {self._timeout} seconds.",
+                        error_type="ExecutionTimeout",
+                    )
+                ],
+            }
+        response: GraphQLResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [from_graphql_error(e, request_id) for e in result.errors]
+        if operation.operation == OperationType.MUTATION and result.data:
+            await self._publish(compiled, operation, result.data)
+        return response
+
+    async def _run(
+        self,
+        compiled: CompiledDocument,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+        context: RequestContext,
+    ) -> ExecutionResult:
+        outcome = execute(
+            self._graphql_schema,
+            compiled.document,  # type: ignore[arg-type]
+            context_value=context,
+            variable_values=dict(variables) if variables else None,
+            operation_name=operation.name.value if operation.name else None,
+        )
+        if isinstance(outcome, ExecutionResult):
+            return outcome
+        return await outcome
+
+    async def _publish(
+        self, compiled: CompiledDocument, operation: OperationDefinitionNode, data: dict[str, Any]
+    ) -> None:
+        for field in iter_fields(operation.selection_set, compiled.fragments):
+            name = field.name.value
+            if name not in self._linked_mutations:
+                continue
+            value = data.get(field.alias.value if field.alias else name)
+            if value is None:
+                continue  # the mutation failed: nothing was committed, nothing is published
+            payload = dealias(value, field.selection_set, compiled.fragments)
+            try:
+                await self._publisher.publish(name, payload)
+            except Exception:  # publishing must never fail a committed mutation
+                log.exception("publishing %s failed", name)
+
+
+def _operation_error(compiled: CompiledDocument, name: str | None) -> AppSyncError:
+    if name:
+        return appsync_error(f'Unknown operation named "{name}".')
+    return appsync_error("Must provide operation name if query contains multiple operations.")

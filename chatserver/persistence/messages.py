@@ -1,0 +1,124 @@
+"""Messages table access: the `messages-by-room-id` access pattern and owner-conditioned writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chatserver.clock import iso_now
+from chatserver.persistence.pagination import Page, PageRequest, keyset_page
+from chatserver.persistence.tables import messages
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    id: str
+    room_id: str
+    owner: str
+    text: str | None
+    image_id: str | None
+    created_at: str
+    updated_at: str
+
+
+class RoomMissing(Exception):
+    """The message's room does not exist (the foreign key refused the insert)."""
+
+
+class MessagesRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(
+        self, *, message_id: str, room_id: str, owner: str, text: str | None, image_id: str | None
+    ) -> MessageRecord:
+        now = iso_now()
+        record = MessageRecord(
+            id=message_id,
+            room_id=room_id,
+            owner=owner,
+            text=text,
+            image_id=image_id,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    messages.insert().values(
+                        id=record.id,
+                        room_id=record.room_id,
+                        owner=record.owner,
+                        text=record.text,
+                        image_id=record.image_id,
+                        created_at=record.created_at,
+                        updated_at=record.updated_at,
+                    )
+                )
+        except IntegrityError:
+            # The foreign key to rooms is the existence check: one statement instead of two.
+            raise RoomMissing(room_id) from None
+        return record
+
+    async def get(self, message_id: str) -> MessageRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(messages).where(messages.c.id == message_id))).first()
+        return MessageRecord(**row._mapping) if row else None
+
+    async def update_content(
+        self,
+        *,
+        message_id: str,
+        room_id: str,
+        owner: str,
+        text: str | None,
+        image_id: str | None,
+    ) -> MessageRecord | None:
+        """Change content and updatedAt on condition that `owner` owns it in that room; None when it fails."""
+        async with self._engine.begin() as conn:
+            condition = and_(
+                messages.c.id == message_id,
+                messages.c.room_id == room_id,
+                messages.c.owner == owner,
+            )
+            result = await conn.execute(
+                update(messages).where(condition).values(text=text, image_id=image_id, updated_at=iso_now())
+            )
+            if result.rowcount != 1:
+                return None
+            row = (await conn.execute(select(messages).where(messages.c.id == message_id))).one()
+        return MessageRecord(**row._mapping)
+
+    async def delete(self, *, message_id: str, owner: str | None) -> MessageRecord | None:
+        """Delete on condition that `owner` owns it (None: any owner, for admins); None when it fails."""
+        async with self._engine.begin() as conn:
+            condition = messages.c.id == message_id
+            if owner is not None:
+                condition = and_(condition, messages.c.owner == owner)
+            row = (await conn.execute(select(messages).where(condition))).first()
+            if row is None:
+                return None
+            await conn.execute(delete(messages).where(messages.c.id == message_id))
+        return MessageRecord(**row._mapping)
+
+    async def list_for_room(self, room_id: str, page: PageRequest) -> Page[MessageRecord]:
+        async with self._engine.connect() as conn:
+            return await keyset_page(
+                conn,
+                select(messages).where(messages.c.room_id == room_id),
+                page,
+                sort_columns=(messages.c.created_at, messages.c.id),
+                to_record=lambda row: MessageRecord(**row._mapping),
+            )
+
+    async def image_ids_in_use(self, image_ids: list[str]) -> set[str]:
+        if not image_ids:
+            return set()
+        async with self._engine.connect() as conn:
+            result = await conn.execute(
+                select(messages.c.image_id).where(messages.c.image_id.in_(image_ids)).distinct()
+            )
+            return {row[0] for row in result}

@@ -1,0 +1,82 @@
+"""Rooms table access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chatserver.clock import iso_now
+from chatserver.persistence.pagination import Page, PageRequest, keyset_page
+from chatserver.persistence.tables import rooms
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRecord:
+    id: str
+    name: str
+    owner: str | None
+    created_at: str
+    updated_at: str
+
+
+class RoomExists(Exception):
+    pass
+
+
+class RoomsRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, *, room_id: str, name: str, owner: str | None) -> RoomRecord:
+        now = iso_now()
+        record = RoomRecord(id=room_id, name=name, owner=owner, created_at=now, updated_at=now)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(rooms.insert().values(**_columns(record)))
+        except IntegrityError:
+            raise RoomExists(room_id) from None
+        return record
+
+    async def get(self, room_id: str) -> RoomRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).first()
+        return RoomRecord(**row._mapping) if row else None
+
+    async def delete(self, room_id: str) -> RoomRecord | None:
+        """Delete the room and (by cascade) its messages; returns what was deleted."""
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).first()
+            if row is None:
+                return None
+            await conn.execute(delete(rooms).where(rooms.c.id == room_id))
+        return RoomRecord(**row._mapping)
+
+    async def list(self, page: PageRequest) -> Page[RoomRecord]:
+        """Rooms in creation order (ties by id)."""
+        async with self._engine.connect() as conn:
+            return await keyset_page(
+                conn,
+                select(rooms),
+                page,
+                sort_columns=(rooms.c.created_at, rooms.c.id),
+                to_record=lambda row: RoomRecord(**row._mapping),
+            )
+
+    async def all(self, cap: int) -> list[RoomRecord]:
+        """Every room, oldest first, at most `cap` (the walkie-talkie's `rooms` query)."""
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(rooms).order_by(rooms.c.created_at, rooms.c.id).limit(cap))
+            return [RoomRecord(**row._mapping) for row in result]
+
+
+def _columns(record: RoomRecord) -> dict[str, str | None]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "owner": record.owner,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }

@@ -1,0 +1,54 @@
+"""Audio segments: the walkie-talkie's push-to-talk clips, relayed live and never stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from chatserver.clock import epoch_ms
+from chatserver.errors import NotFound, ValidationFailed
+from chatserver.schema.common import identity, services
+from chatserver.schema.directives import AwsSubscribe
+
+
+@strawberry.type
+class AudioSegment:
+    room_id: strawberry.ID
+    data: str
+    timestamp: str
+    user_id: str
+
+
+@strawberry.type
+class AudioMutations:
+    @strawberry.mutation
+    async def create_audio_segment(
+        self, info: Info, room_id: strawberry.ID, data: str
+    ) -> AudioSegment | None:
+        svc = services(info)
+        limit = svc.settings.max_audio_bytes
+        # AppSync silently drops subscription payloads over 240 KB; here the sender hears about it.
+        if len(data) > limit or len(data.encode()) > limit:
+            raise ValidationFailed(
+                f"Audio data is over the {limit // 1024} KB limit of a subscription payload; "
+                "send shorter clips."
+            )
+        if await svc.rooms.get(room_id) is None:
+            raise NotFound(f"Room {room_id} was not found.")
+        return AudioSegment(room_id=room_id, data=data, timestamp=str(epoch_ms()), user_id=identity(info).sub)
+
+
+async def _no_local_stream() -> AsyncGenerator[AudioSegment | None, None]:
+    raise NotImplementedError("subscriptions are served over WebSocket")
+    yield None
+
+
+@strawberry.type
+class AudioSubscriptions:
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createAudioSegment"])])
+    async def on_create_audio_segment(
+        self, room_id: strawberry.ID
+    ) -> AsyncGenerator[AudioSegment | None, None]:
+        return _no_local_stream()

@@ -1,0 +1,126 @@
+"""GraphQL over HTTP: POST (JSON, also under application/graphql) and GET, with AppSync's status codes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from graphql import OperationType
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from chatserver.errors import (
+    ChatServerError,
+    MalformedHttpRequest,
+    PayloadTooLarge,
+    UnauthorizedException,
+)
+from chatserver.transport.playground import playground_html
+
+EMPTY_BODY = "Request body is empty."
+UNPARSABLE = "Unable to parse GraphQL query."
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    """`POST /graphql` and `GET /graphql` (a browser asking for HTML gets the playground)."""
+    request_id = str(uuid.uuid4())
+    if (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    ):
+        return HTMLResponse(playground_html())
+    services = request.app.state.services
+    try:
+        if request.method == "POST":
+            _check_declared_length(request, services.settings.max_body_bytes)
+        identity = services.verifier.verify(request.headers.get("authorization"))
+        if request.method == "POST":
+            body = await _read_body(request, services.settings.max_body_bytes)
+            query, variables, operation_name = _parse_post(body, request.headers.get("content-type", ""))
+        else:
+            query, variables, operation_name = _parse_get(request)
+            _refuse_get_mutation(services.executor, query, operation_name)
+    except ChatServerError as error:
+        return error_response(error, request_id)
+    result = await services.executor.execute(
+        query, variables, operation_name, identity, request_id=request_id
+    )
+    return JSONResponse(result, headers={"x-amzn-RequestId": request_id})
+
+
+def error_response(error: ChatServerError, request_id: str) -> JSONResponse:
+    """A request refused before execution: AppSync's status code, body and headers."""
+    headers = {"x-amzn-RequestId": request_id}
+    if isinstance(error, UnauthorizedException):
+        headers["x-amzn-ErrorType"] = error.error_type
+    body = {"errors": [{"errorType": error.error_type, "message": error.message}]}
+    status = error.http_status if error.http_status != 200 else 400
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _check_declared_length(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_post(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | None, str | None]:
+    if not body.strip():
+        raise MalformedHttpRequest(EMPTY_BODY)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        if content_type.startswith("application/graphql"):
+            try:
+                return body.decode(), None, None  # a bare document, as GraphQL-over-HTTP allows
+            except UnicodeDecodeError:
+                raise MalformedHttpRequest(UNPARSABLE) from None
+        raise MalformedHttpRequest(UNPARSABLE) from None
+    return _operation_parts(payload)
+
+
+def _parse_get(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
+    params = request.query_params
+    variables: Any = None
+    if params.get("variables"):
+        try:
+            variables = json.loads(params["variables"])
+        except ValueError:
+            raise MalformedHttpRequest("variables must be a JSON object.") from None
+    return _operation_parts(
+        {"query": params.get("query"), "variables": variables, "operationName": params.get("operationName")}
+    )
+
+
+def _operation_parts(payload: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    if not isinstance(payload, dict):
+        raise MalformedHttpRequest(UNPARSABLE)
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise MalformedHttpRequest(UNPARSABLE)
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise MalformedHttpRequest("variables must be a JSON object.")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise MalformedHttpRequest("operationName must be a string.")
+    return query, variables, operation_name or None
+
+
+def _refuse_get_mutation(executor: Any, query: str, operation_name: str | None) -> None:
+    operation = executor.compile(query).operation(operation_name)
+    if operation is not None and operation.operation != OperationType.QUERY:
+        raise MalformedHttpRequest("Only queries can be sent with GET; send mutations with POST.")
