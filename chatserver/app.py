@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -12,9 +13,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from chatserver.auth.accounts import AccountService
+from chatserver.auth.codes import build_code_sender
+from chatserver.auth.keys import SigningKeys
+from chatserver.auth.revocations import Revocations
+from chatserver.auth.tokens import TokenIssuer, TokenVerifier
 from chatserver.config import Settings
 from chatserver.execution.executor import Executor
+from chatserver.persistence.accounts import AccountsRepository
 from chatserver.persistence.database import create_engine, migrate
+from chatserver.persistence.files import FilesRepository
 from chatserver.persistence.messages import MessagesRepository
 from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.pagination import PageTokens
@@ -22,6 +30,9 @@ from chatserver.persistence.users import UsersRepository
 from chatserver.realtime.publisher import RecordingPublisher
 from chatserver.schema import build_schema
 from chatserver.secrets import load_or_create_secret
+from chatserver.storage.local import LocalDirectoryStore
+from chatserver.storage.service import FileService
+from chatserver.storage.signing import UrlSigner
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,15 +85,64 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             users=UsersRepository(engine),
         )
         # --- auth (chatserver/auth) ---
+        keys = await asyncio.to_thread(SigningKeys.load_or_create, settings.jwt_key_path)
+        account_store = AccountsRepository(engine)
+        revocations = Revocations(await account_store.revocations())
+        services.keys = keys
+        services.verifier = TokenVerifier(
+            keys, revocations, issuer=settings.issuer, client_id=settings.client_id
+        )
+        services.accounts = AccountService(
+            settings=settings,
+            store=account_store,
+            users=services.users,
+            issuer=TokenIssuer(
+                keys,
+                issuer=settings.issuer,
+                client_id=settings.client_id,
+                id_token_ttl=settings.id_token_ttl,
+                access_token_ttl=settings.access_token_ttl,
+            ),
+            verifier=services.verifier,
+            revocations=revocations,
+            code_secret=load_or_create_secret(settings.data_dir / "code-secret"),
+            sender=build_code_sender(settings.smtp_url),
+        )
+        # Sign-out listeners (e.g. closing the user's WebSockets): services.accounts.signout_listeners.append(...)
         # --- rooms, messages, files ---
         services.rooms = RoomsRepository(engine)
         services.messages = MessagesRepository(engine)
+        signer = UrlSigner(secret)
+        store = LocalDirectoryStore(settings.data_dir / "files", settings.resolved_public_url, signer)
+        services.files = await stack.enter_async_context(
+            FileService(
+                settings=settings, repository=FilesRepository(engine), store=store, signer=signer
+            ).running()
+        )
         # --- realtime engine ---
-        # --- schema and executor ---
         services.schema = build_schema()
+        services.realtime = _build_realtime(settings, services.schema)
+        await services.realtime.start()
+        stack.push_async_callback(services.realtime.stop)  # closes every socket with 1001 after draining
+        services.accounts.signout_listeners.append(services.realtime.disconnect_user)
+        # --- schema and executor ---
+        services.schema = services.schema or build_schema()
         publisher = services.realtime if services.realtime is not None else RecordingPublisher()
         services.executor = Executor(services.schema, services, publisher)
         yield services
+
+
+def _build_realtime(settings: Settings, schema: Any) -> Any:
+    from chatserver.realtime.broker import create_broker
+    from chatserver.realtime.engine import RealtimeEngine
+    from chatserver.schema.links import subscription_links
+
+    return RealtimeEngine(
+        schema=schema._schema,
+        links=subscription_links(schema),
+        broker=create_broker(settings.broker_url, settings.broker_prefix),
+        max_payload_bytes=settings.max_audio_bytes,
+    )
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -93,6 +153,11 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_services(settings) as services:
             app.state.services = services
+            log.info(
+                "chatserver ready: GraphQL and playground at %s/graphql, data in %s",
+                settings.resolved_public_url,
+                settings.data_dir.resolve(),
+            )
             yield
 
     return Starlette(

@@ -28,7 +28,9 @@ def _parse_int(name: str, raw: str) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}") from None
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+        ) from None
     if value < 0:
         raise SettingsError(f"{ENV_PREFIX}{name.upper()} must not be negative, not {raw!r}")
     return value
@@ -43,7 +45,9 @@ class Settings:
     data_dir: Path = Path("./data")
     database_url: str = ""  # empty: SQLite file in data_dir
     broker_url: str = "memory://"
-    broker_prefix: str = "chatserver"  # Redis channel prefix, so test runs and deployments do not mix
+    broker_prefix: str = (
+        "chatserver"  # Redis channel prefix, so test runs and deployments do not mix
+    )
     public_url: str = ""  # empty: http://HOST:PORT
     cors_origins: tuple[str, ...] = ("http://localhost:3000",)
     auto_confirm: bool = False
@@ -62,6 +66,7 @@ class Settings:
     max_tokens: int = 5_000
     execution_timeout: int = 30
     max_upload_bytes: int = 10_485_760
+    file_sweep_interval: int = 300  # seconds between sweeps of orphaned and expired uploads
     max_text_bytes: int = 4096
     max_audio_bytes: int = 240 * 1024
     max_subscriptions_per_connection: int = 100
@@ -101,7 +106,9 @@ class Settings:
 
     def validate(self) -> None:
         if self.log_format not in {"text", "json"}:
-            raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
+            raise SettingsError(
+                f"{ENV_PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}"
+            )
         if bool(self.tls_certfile) != bool(self.tls_keyfile):
             raise SettingsError(
                 f"{ENV_PREFIX}TLS_CERTFILE and {ENV_PREFIX}TLS_KEYFILE must be set together"
@@ -137,7 +144,11 @@ class Settings:
 
     @property
     def jwt_key_path(self) -> Path:
-        return Path(self.jwt_private_key_file) if self.jwt_private_key_file else self.data_dir / "jwt-signing-key.pem"
+        return (
+            Path(self.jwt_private_key_file)
+            if self.jwt_private_key_file
+            else self.data_dir / "jwt-signing-key.pem"
+        )
 
 
 def _convert(name: str, annotation: Any, raw: str) -> Any:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import fresh_database_url
 from tests.server import RunningServer, run_server
 
 
@@ -20,3 +21,11 @@ def manual_confirm_server(tmp_path: Path) -> Iterator[RunningServer]:
     """A fresh server that requires confirmation codes (written to the log)."""
     with run_server(tmp_path / "data", auto_confirm=False) as running:
         yield running
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A fresh database for tests that build Settings themselves: "" (SQLite in the data dir) or a new
+    PostgreSQL database when CHATSERVER_TEST_DATABASE_URL is set. Pass it as Settings(database_url=...)."""
+    with fresh_database_url() as url:
+        yield url

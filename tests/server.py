@@ -13,6 +13,7 @@ import uvicorn
 
 from chatserver.app import create_app
 from chatserver.config import Settings
+from tests.databases import fresh_database_url
 
 
 def free_port() -> int:
@@ -41,7 +42,21 @@ class RunningServer:
 
 @contextmanager
 def run_server(data_dir: Path, **overrides: object) -> Iterator[RunningServer]:
-    """Start the real server on 127.0.0.1:<free port> and stop it afterwards."""
+    """Start the real server on 127.0.0.1:<free port> and stop it afterwards.
+
+    Without a `database_url` override the server gets a fresh database of its own: a SQLite file in `data_dir`,
+    or a new PostgreSQL database when CHATSERVER_TEST_DATABASE_URL is set (see tests/databases.py).
+    """
+    if "database_url" in overrides:
+        with _serve(data_dir, overrides) as running:
+            yield running
+        return
+    with fresh_database_url() as database_url, _serve(data_dir, {**overrides, "database_url": database_url}) as running:
+        yield running
+
+
+@contextmanager
+def _serve(data_dir: Path, overrides: dict[str, object]) -> Iterator[RunningServer]:
     port = free_port()
     settings = Settings(data_dir=data_dir, port=port, host="127.0.0.1", **overrides)  # type: ignore[arg-type]
     config = uvicorn.Config(

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from chatserver.config import Settings
+from chatserver.transport.auth_routes import auth_routes
+from chatserver.transport.files import file_routes
 from chatserver.transport.http import graphql_endpoint
+from chatserver.transport.websocket import graphql_websocket
 
 
 def build_routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     # --- auth routes (/auth/*, /.well-known/*) ---
+    routes.extend(auth_routes())
     # --- files (presigned PUT/GET) ---
+    routes.extend(file_routes())
     # --- health and metrics ---
+    # --- GraphQL over WebSocket (/graphql, /graphql/realtime): before the HTTP routes of the same paths ---
+    routes.append(WebSocketRoute("/graphql", graphql_websocket))
+    routes.append(WebSocketRoute("/graphql/realtime", graphql_websocket))
     # --- GraphQL over HTTP and WebSocket (/graphql, /graphql/realtime) ---
     routes.append(Route("/graphql", graphql_endpoint, methods=["GET", "POST"]))
     return routes

@@ -1,0 +1,226 @@
+"""The auth store: accounts, groups, codes and refresh tokens (all SQL of the Cognito part)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from chatserver.persistence.tables import account_groups, accounts, auth_codes, groups, refresh_tokens
+
+UNCONFIRMED = "UNCONFIRMED"
+CONFIRMED = "CONFIRMED"
+
+
+class UsernameTaken(Exception):
+    """An account with this username already exists."""
+
+
+class UnknownAccount(Exception):
+    """No account has this username or sub."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    sub: str
+    username: str
+    password_hash: str
+    email: str
+    given_name: str | None
+    family_name: str | None
+    status: str
+    created_at: str
+    tokens_valid_after: int
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == CONFIRMED
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    sub: str
+    purpose: str
+    code_hash: str
+    expires_at: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRecord:
+    token_hash: str
+    sub: str
+    origin_jti: str
+    auth_time: int
+    expires_at: int
+    revoked: bool
+
+
+class AccountsRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    # --- accounts ---
+
+    async def create(self, record: AccountRecord) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(accounts).values(**_account_values(record)))
+        except IntegrityError:
+            raise UsernameTaken(record.username) from None
+
+    async def by_username(self, username: str) -> AccountRecord | None:
+        return await self._one(accounts.c.username == username)
+
+    async def by_sub(self, sub: str) -> AccountRecord | None:
+        return await self._one(accounts.c.sub == sub)
+
+    async def set_status(self, sub: str, status: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(accounts).where(accounts.c.sub == sub).values(status=status))
+
+    async def set_password_hash(self, sub: str, password_hash: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(accounts).where(accounts.c.sub == sub).values(password_hash=password_hash)
+            )
+
+    async def revocations(self) -> dict[str, int]:
+        """sub -> tokens_valid_after for every account that was ever signed out globally."""
+        query = select(accounts.c.sub, accounts.c.tokens_valid_after).where(accounts.c.tokens_valid_after > 0)
+        async with self._engine.connect() as conn:
+            return {row.sub: int(row.tokens_valid_after) for row in await conn.execute(query)}
+
+    async def sign_out(self, sub: str, now: int) -> int:
+        """Global sign-out: delete every refresh token and void every token issued so far.
+
+        Tokens are void up to the returned epoch second: `now`, or one past the previous value when that was
+        already `now` or later (a token issued after the previous sign-out carries that later second).
+        """
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(refresh_tokens).where(refresh_tokens.c.sub == sub))
+            current = await conn.scalar(select(accounts.c.tokens_valid_after).where(accounts.c.sub == sub))
+            valid_after = max(now, int(current or 0) + 1)
+            await conn.execute(
+                update(accounts).where(accounts.c.sub == sub).values(tokens_valid_after=valid_after)
+            )
+        return valid_after
+
+    # --- groups ---
+
+    async def groups_of(self, sub: str) -> tuple[str, ...]:
+        query = (
+            select(account_groups.c.group_name)
+            .where(account_groups.c.sub == sub)
+            .order_by(account_groups.c.group_name)
+        )
+        async with self._engine.connect() as conn:
+            return tuple(await conn.scalars(query))
+
+    async def add_to_group(self, sub: str, group: str) -> None:
+        """Add the account to the group, creating the group if it does not exist yet. Idempotent."""
+        async with self._engine.begin() as conn:
+            if not await conn.scalar(select(func.count()).where(groups.c.name == group)):
+                await conn.execute(insert(groups).values(name=group, description=None))
+            present = await conn.scalar(
+                select(func.count()).where(
+                    and_(account_groups.c.sub == sub, account_groups.c.group_name == group)
+                )
+            )
+            if not present:
+                await conn.execute(insert(account_groups).values(sub=sub, group_name=group))
+
+    # --- codes ---
+
+    async def put_code(self, sub: str, purpose: str, code_hash: str, expires_at: int) -> None:
+        """Store the user's one live code for `purpose`, replacing any earlier one."""
+        async with self._engine.begin() as conn:
+            await _delete_code(conn, sub, purpose)
+            await conn.execute(
+                insert(auth_codes).values(
+                    sub=sub, purpose=purpose, code_hash=code_hash, expires_at=expires_at, attempts=0
+                )
+            )
+
+    async def get_code(self, sub: str, purpose: str) -> CodeRecord | None:
+        query = select(auth_codes).where(and_(auth_codes.c.sub == sub, auth_codes.c.purpose == purpose))
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return CodeRecord(**row._mapping) if row else None
+
+    async def count_failed_attempt(self, sub: str, purpose: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(auth_codes)
+                .where(and_(auth_codes.c.sub == sub, auth_codes.c.purpose == purpose))
+                .values(attempts=auth_codes.c.attempts + 1)
+            )
+
+    async def use_code(self, sub: str, purpose: str, code_hash: str) -> bool:
+        """Consume the code: True for exactly one caller, however many race with the same code."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(auth_codes).where(
+                    and_(
+                        auth_codes.c.sub == sub,
+                        auth_codes.c.purpose == purpose,
+                        auth_codes.c.code_hash == code_hash,
+                    )
+                )
+            )
+        return result.rowcount == 1
+
+    # --- refresh tokens ---
+
+    async def add_refresh_token(self, record: RefreshRecord, now: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(refresh_tokens).where(
+                    and_(refresh_tokens.c.sub == record.sub, refresh_tokens.c.expires_at <= now)
+                )
+            )
+            await conn.execute(insert(refresh_tokens).values(**_refresh_values(record)))
+
+    async def get_refresh_token(self, token_hash: str) -> RefreshRecord | None:
+        query = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return RefreshRecord(**row._mapping) if row else None
+
+    async def _one(self, condition: object) -> AccountRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(accounts).where(condition))).first()
+        return AccountRecord(**row._mapping) if row else None
+
+
+async def _delete_code(conn: AsyncConnection, sub: str, purpose: str) -> None:
+    await conn.execute(
+        delete(auth_codes).where(and_(auth_codes.c.sub == sub, auth_codes.c.purpose == purpose))
+    )
+
+
+def _account_values(record: AccountRecord) -> dict[str, object]:
+    return {
+        "sub": record.sub,
+        "username": record.username,
+        "password_hash": record.password_hash,
+        "email": record.email,
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "status": record.status,
+        "created_at": record.created_at,
+        "tokens_valid_after": record.tokens_valid_after,
+    }
+
+
+def _refresh_values(record: RefreshRecord) -> dict[str, object]:
+    return {
+        "token_hash": record.token_hash,
+        "sub": record.sub,
+        "origin_jti": record.origin_jti,
+        "auth_time": record.auth_time,
+        "expires_at": record.expires_at,
+        "revoked": record.revoked,
+    }

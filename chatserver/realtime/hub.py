@@ -1,0 +1,80 @@
+"""The hub indexes this process's subscriptions by subscription field and filter values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from chatserver.realtime.compiler import CompiledSubscription
+from chatserver.realtime.filters import payload_key
+from chatserver.realtime.outbox import Outbox
+from chatserver.realtime.projection import RootPlan
+
+# field -> filter argument names -> filter values -> projection plan -> subscribers (an ordered set)
+PlanGroups = dict[RootPlan, dict["Subscriber", None]]
+_Index = dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], PlanGroups]]]
+
+
+class Subscriber:
+    """One live subscription: where its frames go and how each frame starts (the protocol's id envelope)."""
+
+    __slots__ = ("compiled", "outbox", "prefix")
+
+    def __init__(self, compiled: CompiledSubscription, outbox: Outbox, prefix: str) -> None:
+        self.compiled = compiled
+        self.outbox = outbox
+        self.prefix = prefix  # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'
+
+
+class Hub:
+    """Finds, for one publication, only the subscribers whose filter matches: one dict lookup per
+    distinct set of filter argument names on each linked subscription field."""
+
+    def __init__(self) -> None:
+        self._index: _Index = {}
+        self.size = 0
+
+    def add(self, subscriber: Subscriber) -> None:
+        compiled = subscriber.compiled
+        by_names = self._index.setdefault(compiled.field_name, {})
+        by_values = by_names.setdefault(compiled.filter.names, {})
+        plans = by_values.setdefault(compiled.filter.values, {})
+        plans.setdefault(compiled.plan, {})[subscriber] = None
+        self.size += 1
+
+    def remove(self, subscriber: Subscriber) -> None:
+        compiled = subscriber.compiled
+        names, values = compiled.filter.names, compiled.filter.values
+        by_names = self._index.get(compiled.field_name)
+        if by_names is None or names not in by_names or values not in by_names[names]:
+            return
+        plans = by_names[names][values]
+        members = plans.get(compiled.plan)
+        if members is None or subscriber not in members:
+            return
+        del members[subscriber]
+        self.size -= 1
+        if not members:
+            del plans[compiled.plan]
+            if not plans:
+                del by_names[names][values]
+                if not by_names[names]:
+                    del by_names[names]
+                    if not by_names:
+                        del self._index[compiled.field_name]
+
+    def matching(self, field_name: str, payload: dict[str, Any]) -> Iterator[PlanGroups]:
+        """Plan groups on `field_name` whose filter matches `payload`."""
+        by_names = self._index.get(field_name)
+        if not by_names:
+            return
+        for names, by_values in list(by_names.items()):
+            key = payload_key(names, payload) if names else ()
+            if key is None:
+                continue
+            try:
+                plans = by_values.get(key)
+            except TypeError:  # an unhashable payload value can match no filter
+                continue
+            if plans:
+                yield plans

@@ -1,0 +1,242 @@
+"""AWS AppSync's real-time protocol (APPSYNC.md section 1): messages as data, one handler per type."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, NotRequired, TypedDict
+from urllib.parse import unquote
+
+from chatserver.errors import UnauthorizedException
+from chatserver.transport.session import Session, StartRefused
+
+SUBPROTOCOL = "graphql-ws"
+HEADER_SUBPROTOCOL_PREFIX = "header-"
+
+CLOSE_UNAUTHORIZED = 4401  # connection_error sent: bad credentials
+CLOSE_INIT_TIMEOUT = 4408  # no connection_init in time
+CLOSE_NORMAL = 1000
+
+KEEPALIVE = '{"type":"ka"}'
+
+
+# --- wire messages
+
+
+class ConnectionInit(TypedDict):
+    type: Literal["connection_init"]
+
+
+class StartPayload(TypedDict):
+    data: str  # a JSON string of {"query", "variables", "operationName"}
+    extensions: NotRequired[dict[str, Any]]  # {"authorization": {header object}}
+
+
+class Start(TypedDict):
+    type: Literal["start"]
+    id: str
+    payload: StartPayload
+
+
+class Stop(TypedDict):
+    type: Literal["stop"]
+    id: str
+
+
+class ConnectionAck(TypedDict):
+    type: Literal["connection_ack"]
+    payload: dict[str, int]  # {"connectionTimeoutMs": ...}
+
+
+class ErrorMessage(TypedDict):
+    type: Literal["error", "connection_error"]
+    id: NotRequired[str]
+    payload: dict[str, list[dict[str, Any]]]
+
+
+# --- the auth header object
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def decode_header_object(encoded: str) -> dict[str, Any] | None:
+    """Lenient base64 of a JSON object: whitespace ignored, standard or URL alphabet, padding optional."""
+    text = _WHITESPACE.sub("", encoded).rstrip("=").replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        decoded = json.loads(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def raw_query_param(query_string: bytes, name: str) -> str | None:
+    """A query parameter read from the raw query string: percent-escapes decoded, `+` kept as `+`."""
+    for part in query_string.decode("latin-1").split("&"):
+        key, _, value = part.partition("=")
+        if unquote(key) == name:
+            return unquote(value)
+    return None
+
+
+def authorization_of(header: Mapping[str, Any] | None) -> str | None:
+    """The `Authorization` entry of a header object, whatever its case."""
+    if not header:
+        return None
+    for key, value in header.items():
+        if isinstance(key, str) and key.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None
+
+
+def connection_header(
+    query_string: bytes, subprotocols: list[str], authorization_header: str | None
+) -> tuple[bool, dict[str, Any] | None]:
+    """(credentials offered at all, the header object). The three ways of APPSYNC.md 1.2, in that order."""
+    encoded = raw_query_param(query_string, "header")
+    if encoded is not None:
+        return True, decode_header_object(encoded)
+    for protocol in subprotocols:
+        if protocol.startswith(HEADER_SUBPROTOCOL_PREFIX):
+            return True, decode_header_object(protocol[len(HEADER_SUBPROTOCOL_PREFIX) :])
+    if authorization_header:
+        return True, {"Authorization": authorization_header}
+    return False, None
+
+
+def wants_appsync(path: str, query_string: bytes, subprotocols: list[str]) -> bool:
+    """SPEC section 6: the realtime path, or `graphql-ws` with a header query parameter or subprotocol."""
+    if path.rstrip("/").endswith("/realtime"):
+        return True
+    if SUBPROTOCOL not in subprotocols:
+        return False
+    return raw_query_param(query_string, "header") is not None or any(
+        p.startswith(HEADER_SUBPROTOCOL_PREFIX) for p in subprotocols
+    )
+
+
+def unauthorized_body(message: str) -> dict[str, Any]:
+    return {"errors": [{"errorType": "UnauthorizedException", "message": message}]}
+
+
+# --- the codec
+
+
+class AppSyncRealtimeCodec:
+    """AppSync real-time: `connection_init` → `connection_ack`; `start` → `start_ack`, `data`...; `stop` → `complete`."""
+
+    subprotocol = SUBPROTOCOL
+    keepalive = KEEPALIVE
+
+    def __init__(self, header: dict[str, Any] | None) -> None:
+        self.header = header
+
+    def data_prefix(self, op_id: str) -> str:
+        return '{"type":"data","id":' + json.dumps(op_id) + ',"payload":'
+
+    async def handle(self, session: Session, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            self.handle_connection_init(session)
+        elif kind == "start":
+            self.handle_start(session, message)
+        elif kind == "stop":
+            self.handle_stop(session, message)
+        else:
+            self.error(session, None, "UnsupportedOperation", f"{kind} not supported through the realtime channel")
+
+    def handle_connection_init(self, session: Session) -> None:
+        if session.identity is not None:
+            return  # already acknowledged: a repeated init changes nothing
+        try:
+            identity = session.authenticate(authorization_of(self.header))
+        except UnauthorizedException as error:
+            session.send(
+                {
+                    "type": "connection_error",
+                    "payload": {
+                        "errors": [
+                            {"errorType": error.error_type, "message": error.message, "errorCode": 401}
+                        ]
+                    },
+                }
+            )
+            session.disconnect(CLOSE_UNAUTHORIZED, "Unauthorized")
+            return
+        session.acknowledge(
+            identity,
+            {
+                "type": "connection_ack",
+                "payload": {"connectionTimeoutMs": session.settings.connection_timeout_ms},
+            },
+        )
+
+    def handle_start(self, session: Session, message: dict[str, Any]) -> None:
+        op_id = message.get("id")
+        payload = message.get("payload")
+        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
+            self.invalid(session, "Invalid message")
+            return
+        if session.identity is None:
+            self.error(session, op_id, "UnsupportedOperation", "connection_init must come before start")
+            return
+        request = _request_of(payload.get("data"))
+        try:
+            identity = session.identity
+            extensions = payload.get("extensions")
+            header = extensions.get("authorization") if isinstance(extensions, dict) else None
+            if isinstance(header, dict):
+                try:
+                    identity = session.authenticate(authorization_of(header))
+                except UnauthorizedException as error:
+                    raise StartRefused(error.error_type, error.message) from None
+            if request is None:
+                raise StartRefused(
+                    StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel"
+                )
+            prepared = session.prepare(op_id, request, identity, subscriptions_only=True)
+        except StartRefused as refused:
+            if refused.error_type == StartRefused.RATE:
+                self.error(session, None, refused.error_type, refused.message)
+            elif refused.error_type == StartRefused.UNSUPPORTED and "realtime channel" in refused.message:
+                self.error(session, None, refused.error_type, refused.message)
+            else:
+                session.send({"type": "error", "id": op_id, "payload": {"errors": refused.compact_errors()}})
+            return
+        session.send({"type": "start_ack", "id": op_id})
+        session.subscribe(prepared)
+
+    def handle_stop(self, session: Session, message: dict[str, Any]) -> None:
+        op_id = message.get("id")
+        if not isinstance(op_id, str):
+            self.invalid(session, "Invalid message")
+            return
+        session.stop(op_id)
+        session.send({"type": "complete", "id": op_id})
+
+    def error(self, session: Session, op_id: str | None, error_type: str, message: str) -> None:
+        frame: dict[str, Any] = {"type": "error"}
+        if op_id is not None:
+            frame["id"] = op_id
+        frame["payload"] = {"errors": [{"errorType": error_type, "message": message}]}
+        session.send(frame)
+
+    def invalid(self, session: Session, reason: str) -> None:
+        self.error(session, None, "UnsupportedOperation", reason)
+
+    def init_timeout(self, session: Session) -> None:
+        session.disconnect(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout")
+
+
+def _request_of(data: Any) -> dict[str, Any] | None:
+    """`payload.data` is a JSON string; a few clients send the object itself, which is accepted too."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    return data if isinstance(data, dict) else None

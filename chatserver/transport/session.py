@@ -1,0 +1,429 @@
+"""The connection state machine every WebSocket protocol shares; each protocol is a thin codec over it.
+
+A session owns: one reader loop (the ASGI task itself), one writer task draining the connection's bounded
+outbox, loop timers (connection_init deadline, keep-alive, maximum age), the connection's subscriptions and its
+running queries/mutations. Codecs decode frames, call `prepare`/`subscribe`/`execute`/`stop`, and encode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from graphql import GraphQLError, parse, validate
+from starlette.websockets import WebSocket
+
+from chatserver.auth.identity import Identity
+from chatserver.config import Settings
+from chatserver.errors import UnauthorizedException
+from chatserver.realtime.compiler import CompiledSubscription, SubscriptionRejected, operation_type
+from chatserver.realtime.engine import RealtimeEngine
+from chatserver.realtime.hub import Subscriber
+from chatserver.realtime.outbox import Outbox
+
+log = logging.getLogger("chatserver.websocket")
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001  # graceful shutdown, and the end of a connection's maximum age
+CLOSE_SLOW_CONSUMER = 1013  # "try again later": the outgoing buffer overflowed
+CLOSE_UNAUTHORIZED = 4401  # global sign-out
+
+CLOSE_GRACE_SECONDS = 5.0  # after a close request, how long the queue may take to drain before an abort
+SLOW_CLOSE_SECONDS = 1.0  # how long a close frame to a stalled reader is attempted
+START_RATE_PER_SECOND = 50.0  # subscribe/start messages, token bucket refill
+START_BURST = 200.0  # ... and capacity: a reconnecting client may start 100 subscriptions at once
+
+
+class State(Enum):
+    CONNECTING = "connecting"  # socket accepted, waiting for connection_init
+    READY = "ready"  # acknowledged
+    CLOSING = "closing"  # close requested: draining the outbox
+    CLOSED = "closed"
+
+
+class StartRefused(Exception):
+    """An operation cannot start. `error_type` is AppSync's errorType (None for validation errors)."""
+
+    RATE = "LimitExceededError"
+    MAX_SUBSCRIPTIONS = "MaxSubscriptionsReachedError"
+    UNSUPPORTED = "UnsupportedOperation"
+    UNAUTHORIZED = "UnauthorizedException"
+    FIELD_UNAUTHORIZED = "Unauthorized"
+    DUPLICATE = "DuplicateSubscriptionId"
+
+    def __init__(
+        self, error_type: str | None, message: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.errors: list[dict[str, Any]] = errors or [{"errorType": error_type, "message": message}]
+
+    def compact_errors(self) -> list[dict[str, Any]]:
+        """Errors with only the keys that carry a value (AppSync's WebSocket errors are terse)."""
+        return [
+            {k: v for k, v in e.items() if v is not None and k in {"errorType", "message", "path"}}
+            for e in self.errors
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated operation: a subscription to register, or a query/mutation to execute."""
+
+    op_id: str
+    kind: str  # "subscription" | "query" | "mutation"
+    identity: Identity
+    request: Mapping[str, Any]
+    compiled: CompiledSubscription | None = None
+
+
+GroupRules = Callable[[str, str], "list[str] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeContext:
+    """What sessions need from the server, picked out of `Services` once per app."""
+
+    settings: Settings
+    engine: RealtimeEngine
+    verifier: Any  # .verify(authorization) -> Identity, raises UnauthorizedException
+    executor: Any = None  # .compile(query) and async .execute(...); None: subscriptions only
+    group_rules: GroupRules | None = None  # (type, field) -> cognito groups, None = no rule
+
+
+class Codec(Protocol):
+    """One wire protocol. Frames in: `handle`; frames out: through `session.send`."""
+
+    subprotocol: str | None
+    keepalive: str | None  # frame sent every ka_interval once acknowledged, or None
+
+    def data_prefix(self, op_id: str) -> str: ...
+
+    async def handle(self, session: Session, message: dict[str, Any]) -> None: ...
+
+    def invalid(self, session: Session, reason: str) -> None: ...
+
+    def init_timeout(self, session: Session) -> None: ...
+
+
+class Session:
+    """One WebSocket connection, whatever its protocol. Implements realtime.engine.Connection."""
+
+    def __init__(self, websocket: WebSocket, context: RealtimeContext, codec: Codec) -> None:
+        self.websocket = websocket
+        self.context = context
+        self.engine = context.engine
+        self.settings = context.settings
+        self.codec = codec
+        self.state = State.CONNECTING
+        self.identity: Identity | None = None
+        self.outbox = Outbox(self.settings.max_outgoing_bytes, self._overflowed)
+        self.subscriptions: dict[str, Subscriber] = {}
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self._close: tuple[int, str] = (CLOSE_NORMAL, "")
+        self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._main: asyncio.Task[Any] | None = None
+        self._aborted = False
+        self._timers: list[asyncio.TimerHandle] = []
+        self._ka_timer: asyncio.TimerHandle | None = None
+        self._closed = asyncio.Event()
+        self._tokens = START_BURST
+        self._tokens_at = time.monotonic()
+
+    # --- engine.Connection
+
+    @property
+    def user_sub(self) -> str | None:
+        return self.identity.sub if self.identity else None
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    def disconnect(self, code: int, reason: str) -> None:
+        """Close after the queued frames are sent (aborted after CLOSE_GRACE_SECONDS if they cannot be)."""
+        if self.state in (State.CLOSING, State.CLOSED):
+            return
+        self.state = State.CLOSING
+        self._close = (code, reason)
+        self._stop_everything()
+        self.outbox.close()
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(CLOSE_GRACE_SECONDS, self._abort))
+
+    # --- lifecycle
+
+    async def run(self) -> None:
+        """Accept, then read until the socket closes. Runs in the ASGI task of the connection."""
+        await self.websocket.accept(subprotocol=self.codec.subprotocol)
+        loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        self.engine.add_connection(self)
+        self._writer = asyncio.create_task(self._write())
+        self._timers.append(loop.call_later(self.settings.connection_init_timeout, self._init_expired))
+        self._timers.append(loop.call_later(self.settings.max_connection_age, self._max_age))
+        try:
+            await self._read()
+        except asyncio.CancelledError:
+            if not self._aborted:
+                raise
+            if self._main is not None:
+                self._main.uncancel()
+        finally:
+            await self._finish()
+
+    async def _read(self) -> None:
+        receive = self.websocket.receive
+        codec = self.codec
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if self.state is not State.READY and self.state is not State.CONNECTING:
+                continue
+            text = message.get("text")
+            if text is None:
+                codec.invalid(self, "Binary frames are not supported")
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError:
+                codec.invalid(self, "Invalid JSON")
+                continue
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                codec.invalid(self, "Invalid message")
+                continue
+            await codec.handle(self, data)
+
+    async def _write(self) -> None:
+        send = self.websocket.send_text
+        try:
+            await self.outbox.drain(send)
+            if self.outbox.overflowed:
+                return
+            code, reason = self._close
+            await self.websocket.close(code, reason)
+        except Exception as error:  # the peer went away mid-send: nothing left to tell it
+            log.debug("writer stopped: %r", error)
+
+    async def _finish(self) -> None:
+        self.state = State.CLOSED
+        self._stop_everything()
+        self.outbox.close()
+        for timer in self._timers:
+            timer.cancel()
+        if self._ka_timer is not None:
+            self._ka_timer.cancel()
+        for task in (self._writer, self._closer):
+            if task is not None and not task.done():
+                if not self._aborted and task is self._writer and self._close[0] != CLOSE_NORMAL:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(task), SLOW_CLOSE_SECONDS)
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        self.engine.remove_connection(self)
+        self._closed.set()
+
+    def _stop_everything(self) -> None:
+        for subscriber in self.subscriptions.values():
+            self.engine.unsubscribe(subscriber)
+        self.subscriptions.clear()
+        for task in self.operations.values():
+            task.cancel()
+        self.operations.clear()
+
+    def _abort(self) -> None:
+        """Stop reading now: the socket could not be closed politely."""
+        if self.state is State.CLOSED or self._main is None or self._main.done():
+            return
+        self._aborted = True
+        self._main.cancel()
+
+    def _overflowed(self) -> None:
+        # Called from inside the engine's fan-out loop: touch no hub state here.
+        if self.state is State.CLOSED:
+            return
+        self.engine.note_slow_consumer()
+        self.state = State.CLOSING
+        self._close = (CLOSE_SLOW_CONSUMER, "Slow consumer")
+        asyncio.get_running_loop().call_soon(self._drop_slow)
+
+    def _drop_slow(self) -> None:
+        self._stop_everything()
+        if self._writer is not None:
+            self._writer.cancel()
+        self._closer = asyncio.create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        try:
+            await asyncio.wait_for(self.websocket.close(CLOSE_SLOW_CONSUMER, "Slow consumer"), SLOW_CLOSE_SECONDS)
+        except Exception:
+            self._abort()
+
+    def _init_expired(self) -> None:
+        if self.state is State.CONNECTING:
+            self.codec.init_timeout(self)
+
+    def _max_age(self) -> None:
+        self.disconnect(CLOSE_GOING_AWAY, "Connection max age reached")
+
+    def _keepalive(self) -> None:
+        frame = self.codec.keepalive
+        if self.state is State.READY and frame is not None:
+            self.send_text(frame)
+            loop = asyncio.get_running_loop()
+            self._ka_timer = loop.call_later(self.settings.ka_interval, self._keepalive)
+
+    # --- what codecs call
+
+    def send(self, frame: Mapping[str, Any]) -> None:
+        self.outbox.push(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+
+    def send_text(self, frame: str) -> None:
+        self.outbox.push(frame)
+
+    def acknowledge(self, identity: Identity | None, *frames: Mapping[str, Any]) -> None:
+        """connection_init accepted: send the ack frames, then keep-alives if the protocol has them."""
+        self.state = State.READY
+        self.identity = identity
+        if identity is not None:
+            self.engine.set_user(self, identity.sub)
+        for frame in frames:
+            self.send(frame)
+        if self.codec.keepalive is not None:
+            self._keepalive()
+
+    def authenticate(self, authorization: str | None) -> Identity:
+        """Verify a token (raw or `Bearer `); raises UnauthorizedException."""
+        if not authorization:
+            raise UnauthorizedException(UnauthorizedException.MISSING)
+        identity = self.context.verifier.verify(authorization)
+        self.engine.set_user(self, identity.sub)
+        return identity
+
+    def prepare(
+        self,
+        op_id: str,
+        request: Mapping[str, Any],
+        identity: Identity,
+        *,
+        subscriptions_only: bool = False,
+    ) -> Prepared:
+        """Validate a start/subscribe request; raises StartRefused with the error to report."""
+        self._take_start_token()
+        if op_id in self.subscriptions or op_id in self.operations:
+            raise StartRefused(StartRefused.DUPLICATE, f"Subscriber for {op_id} already exists")
+        query = request.get("query")
+        variables = request.get("variables")
+        operation_name = request.get("operationName")
+        if not isinstance(query, str) or not (variables is None or isinstance(variables, dict)):
+            raise StartRefused(
+                StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel"
+            )
+        if not (operation_name is None or isinstance(operation_name, str)):
+            operation_name = None
+        document, errors = self._compile(query)
+        if errors:
+            first = errors[0]
+            raise StartRefused(first.get("errorType"), first.get("message", "Invalid"), errors)
+        if document is None:
+            raise StartRefused(
+                StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel"
+            )
+        kind = operation_type(document, operation_name)
+        if kind != "subscription":
+            if subscriptions_only or kind == "unknown":
+                raise StartRefused(
+                    StartRefused.UNSUPPORTED, f"{kind} not supported through the realtime channel"
+                )
+            return Prepared(op_id, kind, identity, request)
+        limit = self.settings.max_subscriptions_per_connection
+        if len(self.subscriptions) >= limit:
+            raise StartRefused(
+                StartRefused.MAX_SUBSCRIPTIONS, f"Max number of {limit} subscriptions reached"
+            )
+        try:
+            compiled = self.engine.compile(document, variables, operation_name)
+        except SubscriptionRejected as rejected:
+            error_type = (
+                rejected.kind if rejected.kind == SubscriptionRejected.UNSUPPORTED else None
+            )
+            raise StartRefused(error_type, rejected.message, rejected.errors) from None
+        rules = self.context.group_rules
+        groups = rules("Subscription", compiled.field_name) if rules else None
+        if groups is not None and not identity.in_any_group(groups):
+            raise StartRefused(
+                StartRefused.FIELD_UNAUTHORIZED,
+                f"Not Authorized to access {compiled.field_name} on type Subscription",
+            )
+        return Prepared(op_id, kind, identity, request, compiled)
+
+    def subscribe(self, prepared: Prepared) -> None:
+        """Register a prepared subscription: from now on its events are queued after what is queued now."""
+        assert prepared.compiled is not None
+        if self.state is not State.READY:
+            return
+        self.subscriptions[prepared.op_id] = self.engine.subscribe(
+            prepared.compiled, self.outbox, self.codec.data_prefix(prepared.op_id)
+        )
+
+    def stop(self, op_id: str) -> bool:
+        """End a subscription or cancel a running operation; False when the id is unknown."""
+        subscriber = self.subscriptions.pop(op_id, None)
+        if subscriber is not None:
+            self.engine.unsubscribe(subscriber)
+            return True
+        task = self.operations.pop(op_id, None)
+        if task is not None:
+            task.cancel()
+            return True
+        return False
+
+    def execute(self, prepared: Prepared, on_result: Callable[[dict[str, Any]], None]) -> None:
+        """Run a query or mutation in its own task; `on_result` gets the AppSync-shaped response."""
+        executor = self.context.executor
+        request = prepared.request
+
+        async def run() -> None:
+            try:
+                result = await executor.execute(
+                    request["query"],
+                    request.get("variables"),
+                    request.get("operationName"),
+                    prepared.identity,
+                )
+            finally:
+                self.operations.pop(prepared.op_id, None)
+            if self.state is State.READY:
+                on_result(result)
+
+        self.operations[prepared.op_id] = asyncio.create_task(run())
+
+    def _take_start_token(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(START_BURST, self._tokens + (now - self._tokens_at) * START_RATE_PER_SECOND)
+        self._tokens_at = now
+        if self._tokens < 1:
+            raise StartRefused(StartRefused.RATE, "Rate limit exceeded")
+        self._tokens -= 1
+
+    def _compile(self, query: str) -> tuple[Any, list[dict[str, Any]]]:
+        executor = self.context.executor
+        if executor is not None:
+            compiled = executor.compile(query)
+            return compiled.document, list(compiled.errors)
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return None, [{"message": error.message}]
+        errors = validate(self.engine.schema, document)
+        return document, [{"message": f"Validation error: {e.message}"} for e in errors]

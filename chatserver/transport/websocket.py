@@ -1,0 +1,81 @@
+"""The WebSocket endpoint of /graphql and /graphql/realtime: picks the protocol (SPEC section 6), runs a session."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from chatserver.errors import UnauthorizedException
+from chatserver.transport import appsync_realtime, graphql_transport_ws, graphql_ws
+from chatserver.transport.session import Codec, RealtimeContext, Session
+
+CLOSE_UNAVAILABLE = 1011
+
+
+def realtime_context(services: Any) -> RealtimeContext:
+    """The session's view of the server's services (built once per app, on first use)."""
+    group_rules = None
+    if services.schema is not None:
+        from chatserver.schema.links import field_group_rules
+
+        schema = services.schema
+
+        def group_rules(type_name: str, field_name: str) -> list[str] | None:
+            try:
+                return field_group_rules(schema, type_name, field_name)
+            except LookupError:
+                return None
+
+    return RealtimeContext(
+        settings=services.settings,
+        engine=services.realtime,
+        verifier=services.verifier,
+        executor=services.executor,
+        group_rules=group_rules,
+    )
+
+
+def choose_codec(websocket: WebSocket) -> Codec | Response:
+    """The protocol for this upgrade, or the HTTP response that refuses it."""
+    scope = websocket.scope
+    offered: list[str] = list(scope.get("subprotocols") or [])
+    query_string: bytes = scope.get("query_string", b"")
+    if appsync_realtime.wants_appsync(scope["path"], query_string, offered):
+        offered_credentials, header = appsync_realtime.connection_header(
+            query_string, offered, websocket.headers.get("authorization")
+        )
+        if not offered_credentials:
+            return Response(
+                json.dumps(appsync_realtime.unauthorized_body(UnauthorizedException.MISSING)),
+                status_code=401,
+                media_type="application/json",
+                headers={"x-amzn-ErrorType": "UnauthorizedException"},
+            )
+        return appsync_realtime.AppSyncRealtimeCodec(header)
+    if graphql_transport_ws.SUBPROTOCOL in offered:
+        return graphql_transport_ws.GraphQLTransportWSCodec()
+    if graphql_ws.SUBPROTOCOL in offered:
+        return graphql_ws.LegacyGraphQLWSCodec()
+    # No subprotocol we know: speak graphql-transport-ws without naming it in the reply.
+    return graphql_transport_ws.GraphQLTransportWSCodec(subprotocol=None)
+
+
+async def graphql_websocket(websocket: WebSocket) -> None:
+    """Starlette WebSocket endpoint for /graphql and /graphql/realtime."""
+    services = websocket.app.state.services
+    if services.realtime is None or services.verifier is None:
+        await websocket.close(CLOSE_UNAVAILABLE)
+        return
+    state = websocket.app.state
+    context = getattr(state, "realtime_context", None)
+    if context is None:
+        context = realtime_context(services)
+        state.realtime_context = context
+    codec = choose_codec(websocket)
+    if isinstance(codec, Response):
+        await websocket.send_denial_response(codec)
+        return
+    await Session(websocket, context, codec).run()
