@@ -67,13 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--data-dir", type=Path, help="data directory (CHATSERVER_DATA_DIR)")
     migrate.set_defaults(handler=_migrate)
 
-    user = commands.add_parser("user", help="manage users").add_subparsers(title="user commands", metavar="ACTION")
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        title="user commands", metavar="ACTION"
+    )
     create = user.add_parser("create", help="create a user (password prompted or from --password-stdin)")
     create.add_argument("username")
     create.add_argument("--email", required=True)
     create.add_argument("--given-name")
     create.add_argument("--family-name")
-    create.add_argument("--group", action="append", default=[], help="add to this group (repeatable), e.g. admin")
+    create.add_argument(
+        "--group", action="append", default=[], help="add to this group (repeatable), e.g. admin"
+    )
     create.add_argument("--confirmed", action="store_true", help="confirm now instead of sending a code")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.add_argument("--data-dir", type=Path)
@@ -84,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--data-dir", type=Path)
     add.set_defaults(handler=_user_add_to_group)
 
-    room = commands.add_parser("room", help="manage rooms").add_subparsers(title="room commands", metavar="ACTION")
+    room = commands.add_parser("room", help="manage rooms").add_subparsers(
+        title="room commands", metavar="ACTION"
+    )
     room_create = room.add_parser("create", help="create a room (the walkie-talkie app's rooms are seeded)")
     room_create.add_argument("name")
     room_create.add_argument("--id", dest="room_id", help="the room id (default: a new UUID)")

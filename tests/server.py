@@ -66,6 +66,8 @@ def _serve(data_dir: Path, overrides: dict[str, object]) -> Iterator[RunningServ
         log_level="warning",
         lifespan="on",
         ws_per_message_deflate=False,
+        ssl_certfile=settings.tls_certfile or None,
+        ssl_keyfile=settings.tls_keyfile or None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"chatserver-{port}", daemon=True)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from chatserver.auth.attributes import check_new_account, is_username
 from chatserver.auth.codes import (
     MAX_CODE_ATTEMPTS,
     CodeBook,
@@ -60,12 +61,10 @@ from chatserver.persistence.users import UsersRepository
 
 log = logging.getLogger("chatserver.auth")
 
-MAX_USERNAME_LENGTH = 128
-MAX_EMAIL_LENGTH = 320
-MAX_NAME_LENGTH = 256
 CODE_SENDS_PER_HOUR = 10
 ADDRESS_FAILURE_FACTOR = 4  # one address (an office behind NAT) may fail this many times more than one user
 LISTENER_TIMEOUT_SECONDS = 10
+INVALID_USERNAME_KEY = "\x00invalid"
 
 SignOutListener = Callable[[str], Awaitable[None]]
 
@@ -163,19 +162,21 @@ class AccountService:
     # --- sign-in, refresh, sign-out ---
 
     async def signin(self, username: str, password: str, address: str | None = None) -> SignInResult:
-        if self._throttle.is_locked(username, address):
+        valid_name = is_username(username)
+        user_key = username if valid_name else INVALID_USERNAME_KEY  # keeps throttle keys short
+        if self._throttle.is_locked(user_key, address):
             raise TooManyRequestsException("Too many failed sign-in attempts, please try again later.")
-        stamps = self._throttle.begin(username, address)
-        record = await self._store.by_username(username) if _is_username(username) else None
+        stamps = self._throttle.begin(user_key, address)
+        record = await self._store.by_username(username) if valid_name else None
         if record is None:
             await self._passwords.verify_dummy(password)
             ok = False
         else:
             ok = await self._passwords.verify(record.password_hash, password)
         if not ok or record is None:
-            await asyncio.sleep(self._throttle.failure_delay(username, address))
+            await asyncio.sleep(self._throttle.failure_delay(user_key, address))
             raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-        self._throttle.succeeded(username, address, stamps)
+        self._throttle.succeeded(user_key, address, stamps)
         if not record.confirmed:
             raise UserNotConfirmedException("User is not confirmed.")
         if self._passwords.needs_rehash(record.password_hash):
@@ -266,7 +267,7 @@ class AccountService:
 
     async def add_to_group(self, username: str, group: str) -> None:
         """Add the user to `group` (created if it does not exist yet)."""
-        if not _is_username(group):
+        if not is_username(group):
             raise InvalidParameterException("Group name must be 1 to 128 characters without spaces")
         record = await self._existing(username)
         await self._store.add_to_group(record.sub, group)
@@ -290,15 +291,7 @@ class AccountService:
         family_name: str | None,
         confirmed: bool,
     ) -> AccountRecord:
-        if not _is_username(username):
-            raise InvalidParameterException(
-                f"Username must be 1 to {MAX_USERNAME_LENGTH} characters without spaces or control characters"
-            )
-        if not _is_email(email):
-            raise InvalidParameterException("Invalid email address format.")
-        for label, value in (("givenName", given_name), ("familyName", family_name)):
-            if value is not None and len(value) > MAX_NAME_LENGTH:
-                raise InvalidParameterException(f"{label} must be at most {MAX_NAME_LENGTH} characters")
+        check_new_account(username, email, given_name, family_name)
         check_policy(password, self._settings.password_min_length)
         if await self._store.by_username(username) is not None:
             raise UsernameExistsException("User already exists")
@@ -358,12 +351,12 @@ class AccountService:
         stored = await self._store.get_code(record.sub, purpose.value)
         if stored is None:
             raise CodeMismatchException(CODE_MISMATCH)
-        if stored.attempts >= MAX_CODE_ATTEMPTS:
-            raise LimitExceededException(ATTEMPT_LIMIT)
         if time.time() >= stored.expires_at:
             raise ExpiredCodeException(CODE_EXPIRED)
+        # Every guess spends an attempt before it is compared, so concurrent guesses cannot exceed the limit.
+        if not await self._store.take_attempt(record.sub, purpose.value, MAX_CODE_ATTEMPTS):
+            raise LimitExceededException(ATTEMPT_LIMIT)
         if not self._codes.matches(stored.code_hash, record.sub, purpose, code):
-            await self._store.count_failed_attempt(record.sub, purpose.value)
             raise CodeMismatchException(CODE_MISMATCH)
         if not await self._store.use_code(record.sub, purpose.value, stored.code_hash):
             raise CodeMismatchException(CODE_MISMATCH)  # another request used it first
@@ -397,20 +390,6 @@ class AccountService:
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _is_username(value: str) -> bool:
-    return 0 < len(value) <= MAX_USERNAME_LENGTH and all(c.isprintable() and not c.isspace() for c in value)
-
-
-def _is_email(value: str) -> bool:
-    local, at, domain = value.rpartition("@")
-    return (
-        bool(at and local and domain)
-        and len(value) <= MAX_EMAIL_LENGTH
-        and "." in domain.strip(".")
-        and not any(c.isspace() or not c.isprintable() for c in value)
-    )
 
 
 def _simulated_delivery(username: str) -> CodeDelivery:

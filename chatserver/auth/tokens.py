@@ -166,6 +166,11 @@ class TokenVerifier:
         self._cache: OrderedDict[str, _Verified] = OrderedDict()
         self._cache_size = cache_size
 
+    @property
+    def revocations(self) -> Revocations:
+        """Where sign-outs land; a scale-out feed calls `revocations.note_revoked` for other replicas."""
+        return self._revocations
+
     def verify(self, authorization: str | None) -> Identity:
         token = _strip_scheme(authorization)
         verified = self._cache.get(token)

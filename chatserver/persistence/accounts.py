@@ -150,13 +150,21 @@ class AccountsRepository:
             row = (await conn.execute(query)).first()
         return CodeRecord(**row._mapping) if row else None
 
-    async def count_failed_attempt(self, sub: str, purpose: str) -> None:
+    async def take_attempt(self, sub: str, purpose: str, max_attempts: int) -> bool:
+        """Spend one of the code's attempts; False when none is left (concurrent guesses included)."""
         async with self._engine.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(auth_codes)
-                .where(and_(auth_codes.c.sub == sub, auth_codes.c.purpose == purpose))
+                .where(
+                    and_(
+                        auth_codes.c.sub == sub,
+                        auth_codes.c.purpose == purpose,
+                        auth_codes.c.attempts < max_attempts,
+                    )
+                )
                 .values(attempts=auth_codes.c.attempts + 1)
             )
+        return result.rowcount == 1
 
     async def use_code(self, sub: str, purpose: str, code_hash: str) -> bool:
         """Consume the code: True for exactly one caller, however many race with the same code."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from chatserver.persistence.tables import files, messages
 
@@ -31,7 +32,7 @@ class FileRecord:
         return self.status == COMPLETE
 
 
-def _unreferenced():  # noqa: ANN202 - a SQLAlchemy clause
+def _unreferenced() -> ColumnElement[bool]:
     return ~exists().where(messages.c.image_id == files.c.image_id)
 
 

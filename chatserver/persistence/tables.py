@@ -51,6 +51,7 @@ messages = Table(
     Column("updated_at", String(32), nullable=False),
     # The `messages-by-room-id` GSI: partition room_id, sort createdAt, ties broken by id.
     Index("ix_messages_by_room_id", "room_id", "created_at", "id"),
+    Index("ix_messages_image_id", "image_id"),  # the file sweep's "still in use?" lookup
 )
 
 # Profile rows, written by the post-confirmation hook as the seed's Lambda trigger did. id = the auth `sub`.

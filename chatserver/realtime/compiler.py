@@ -81,9 +81,7 @@ def compile_subscription(
         raise SubscriptionRejected(
             SubscriptionRejected.INVALID, coerced[0].message, [_error(e) for e in coerced]
         )
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     collector = _Collector(schema, fragments, coerced)
     fields = collector.collect(root, [operation.selection_set])
     if len(fields) != 1:
@@ -104,8 +102,7 @@ def compile_subscription(
         raise SubscriptionRejected(SubscriptionRejected.INVALID, error.message) from None
     filter_items = tuple(
         sorted(
-            (name, freeze(_serialize(field_def.args[name].type, value)))
-            for name, value in arguments.items()
+            (name, freeze(_serialize(field_def.args[name].type, value))) for name, value in arguments.items()
         )
     )
     plan = RootPlan(response_key, collector.type_plan(field_def.type, nodes))

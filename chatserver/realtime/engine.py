@@ -74,19 +74,19 @@ class RealtimeEngine:
         await self.broker.start(self._deliver)
         self._running = True
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
         """Stop taking publications, then close every connection with 1001 after it drains its queue."""
         self._running = False
         await self.broker.stop()
-        await self.close_all(CLOSE_GOING_AWAY, "Server shutting down", timeout)
+        await self.close_all(CLOSE_GOING_AWAY, "Server shutting down", grace)
 
-    async def close_all(self, code: int, reason: str, timeout: float = 10.0) -> None:
+    async def close_all(self, code: int, reason: str, grace: float = 10.0) -> None:
         connections = list(self._connections)
         for connection in connections:
             connection.disconnect(code, reason)
         if connections:
             waits = [asyncio.ensure_future(c.wait_closed()) for c in connections]
-            _, pending = await asyncio.wait(waits, timeout=timeout)
+            _, pending = await asyncio.wait(waits, timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -122,9 +122,7 @@ class RealtimeEngine:
                         else:
                             body = plan.encode(payload)
                             metrics.encodings += 1
-                            if len(body) > limit or (
-                                len(body) * 4 > limit and len(body.encode()) > limit
-                            ):
+                            if len(body) > limit or (len(body) * 4 > limit and len(body.encode()) > limit):
                                 body = None
                             encoded[plan] = body
                         if body is None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from chatserver.schema.audio import AudioMutations, AudioSubscriptions
 from chatserver.schema.files import FileMutations
 from chatserver.schema.messages import MessageMutations, MessageQueries, MessageSubscriptions
 from chatserver.schema.rooms import RoomMutations, RoomQueries, RoomSubscriptions
+from chatserver.schema.scalars import SCALAR_MAP
 from chatserver.schema.users import UserQueries
 
 Query = merge_types("Query", (RoomQueries, MessageQueries, UserQueries))
@@ -17,7 +19,12 @@ Subscription = merge_types("Subscription", (RoomSubscriptions, MessageSubscripti
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
 
 
 def export_sdl(schema: strawberry.Schema | None = None) -> str:

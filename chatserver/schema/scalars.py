@@ -29,26 +29,28 @@ def _parse_url(value: object) -> str:
     return text
 
 
-AWSDateTime = strawberry.scalar(
-    NewType("AWSDateTime", str),
-    name="AWSDateTime",
-    description="ISO 8601 date and time with a mandatory offset, e.g. 2022-08-11T17:32:11.123Z",
-    serialize=str,
-    parse_value=_check(_DATETIME, "AWSDateTime"),
-)
+AWSDateTime = NewType("AWSDateTime", str)
+AWSEmail = NewType("AWSEmail", str)
+AWSURL = NewType("AWSURL", str)
 
-AWSEmail = strawberry.scalar(
-    NewType("AWSEmail", str),
-    name="AWSEmail",
-    description="An email address (RFC 822)",
-    serialize=str,
-    parse_value=_check(_EMAIL, "AWSEmail"),
-)
-
-AWSURL = strawberry.scalar(
-    NewType("AWSURL", str),
-    name="AWSURL",
-    description="A URL with a scheme",
-    serialize=str,
-    parse_value=_parse_url,
-)
+# Given to StrawberryConfig(scalar_map=...) by build_schema.
+SCALAR_MAP = {
+    AWSDateTime: strawberry.scalar(
+        name="AWSDateTime",
+        description="ISO 8601 date and time with a mandatory offset, e.g. 2022-08-11T17:32:11.123Z",
+        serialize=str,
+        parse_value=_check(_DATETIME, "AWSDateTime"),
+    ),
+    AWSEmail: strawberry.scalar(
+        name="AWSEmail",
+        description="An email address (RFC 822)",
+        serialize=str,
+        parse_value=_check(_EMAIL, "AWSEmail"),
+    ),
+    AWSURL: strawberry.scalar(
+        name="AWSURL",
+        description="A URL with a scheme",
+        serialize=str,
+        parse_value=_parse_url,
+    ),
+}

@@ -130,7 +130,7 @@ class LocalDirectoryStore:
     async def open(self, key: str) -> _LocalOpenedFile | None:
         def opened() -> _LocalOpenedFile | None:
             try:
-                return _LocalOpenedFile(open(self._path(key), "rb"))  # noqa: SIM115 - closed by chunks/close
+                return _LocalOpenedFile(open(self._path(key), "rb"))
             except FileNotFoundError:
                 return None
 

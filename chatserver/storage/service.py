@@ -93,9 +93,7 @@ class FileService:
 
     # --- GraphQL side ---
 
-    async def create_upload(
-        self, *, owner: str, filename: str, content_type: str, size: int
-    ) -> UploadTarget:
+    async def create_upload(self, *, owner: str, filename: str, content_type: str, size: int) -> UploadTarget:
         image_format = IMAGE_FORMATS.get(content_type)
         if image_format is None:
             raise ValidationFailed(
@@ -171,7 +169,9 @@ class FileService:
         """Check the URL and the declared body, stream it into the store, mark the upload complete."""
         record = await self._signed_record("PUT", key, expires, signature)
         if record.complete:
-            raise FileRefused(409, "AlreadyUploaded", "This upload URL was already used: a file is stored there.")
+            raise FileRefused(
+                409, "AlreadyUploaded", "This upload URL was already used: a file is stored there."
+            )
         if key in self._receiving:
             raise FileRefused(409, "UploadInProgress", "An upload to this URL is already in progress.")
         if (content_type or "").strip().lower() != record.content_type:
@@ -187,6 +187,8 @@ class FileService:
                 stored = await self._store.put(key, _checked_body(body, record))
             except KeyExists:
                 raise FileRefused(409, "AlreadyUploaded", "This upload URL was already used.") from None
+            except ValueError:  # the store found the key escaping its directory (e.g. a planted symlink)
+                raise _denied("This URL does not name a file this server issued.") from None
             if not await self._files.mark_complete(key, stored.etag):
                 await self._store.delete(key)
                 raise FileRefused(409, "AlreadyUploaded", "This upload URL is no longer valid.")
@@ -254,7 +256,9 @@ async def _checked_body(body: AsyncIterable[bytes], record: FileRecord) -> Async
     async for chunk in body:
         received += len(chunk)
         if received > record.size:
-            raise FileRefused(413, "EntityTooLarge", f"The body is larger than the declared {record.size} bytes.")
+            raise FileRefused(
+                413, "EntityTooLarge", f"The body is larger than the declared {record.size} bytes."
+            )
         if len(head) < HEAD_BYTES:
             head += chunk[: HEAD_BYTES - len(head)]
             if len(head) == HEAD_BYTES:

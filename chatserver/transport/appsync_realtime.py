@@ -147,7 +147,9 @@ class AppSyncRealtimeCodec:
         elif kind == "stop":
             self.handle_stop(session, message)
         else:
-            self.error(session, None, "UnsupportedOperation", f"{kind} not supported through the realtime channel")
+            self.error(
+                session, None, "UnsupportedOperation", f"{kind} not supported through the realtime channel"
+            )
 
     def handle_connection_init(self, session: Session) -> None:
         if session.identity is not None:
@@ -200,9 +202,9 @@ class AppSyncRealtimeCodec:
                 )
             prepared = session.prepare(op_id, request, identity, subscriptions_only=True)
         except StartRefused as refused:
-            if refused.error_type == StartRefused.RATE:
-                self.error(session, None, refused.error_type, refused.message)
-            elif refused.error_type == StartRefused.UNSUPPORTED and "realtime channel" in refused.message:
+            if refused.error_type == StartRefused.RATE or (
+                refused.error_type == StartRefused.UNSUPPORTED and "realtime channel" in refused.message
+            ):
                 self.error(session, None, refused.error_type, refused.message)
             else:
                 session.send({"type": "error", "id": op_id, "payload": {"errors": refused.compact_errors()}})

@@ -57,6 +57,11 @@ async def upload(request: Request) -> Response:
     except ClientDisconnect:
         log.info("upload to %s abandoned by the client; nothing stored", request.url.path)
         return Response(status_code=400)  # nobody is listening
+    except OSError:
+        log.exception("upload to %s failed writing to storage; nothing stored", request.url.path)
+        return refused(
+            FileRefused(507, "InsufficientStorage", "The server could not store the file."), close=True
+        )
     etag = f'"{stored.etag}"'
     return JSONResponse({"size": stored.size, "etag": etag}, headers={"ETag": etag})
 

@@ -81,8 +81,8 @@ def _parse_post(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | N
     if not body.strip():
         raise MalformedHttpRequest(EMPTY_BODY)
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = _json(body)
+    except (ValueError, RecursionError):
         if content_type.startswith("application/graphql"):
             try:
                 return body.decode(), None, None  # a bare document, as GraphQL-over-HTTP allows
@@ -92,13 +92,21 @@ def _parse_post(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | N
     return _operation_parts(payload)
 
 
+def _json(raw: bytes | str) -> Any:
+    """`json.loads`, also refusing unpaired surrogates (from `\\u` escapes), which no later layer can encode."""
+    value = json.loads(raw)
+    if (b"\\u" if isinstance(raw, bytes) else "\\u") in raw:
+        json.dumps(value, ensure_ascii=False).encode()  # UnicodeEncodeError is a ValueError
+    return value
+
+
 def _parse_get(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
     params = request.query_params
     variables: Any = None
     if params.get("variables"):
         try:
-            variables = json.loads(params["variables"])
-        except ValueError:
+            variables = _json(params["variables"])
+        except (ValueError, RecursionError):
             raise MalformedHttpRequest("variables must be a JSON object.") from None
     return _operation_parts(
         {"query": params.get("query"), "variables": variables, "operationName": params.get("operationName")}

@@ -265,7 +265,9 @@ class Session:
 
     async def _close_slow(self) -> None:
         try:
-            await asyncio.wait_for(self.websocket.close(CLOSE_SLOW_CONSUMER, "Slow consumer"), SLOW_CLOSE_SECONDS)
+            await asyncio.wait_for(
+                self.websocket.close(CLOSE_SLOW_CONSUMER, "Slow consumer"), SLOW_CLOSE_SECONDS
+            )
         except Exception:
             self._abort()
 
@@ -326,9 +328,7 @@ class Session:
         variables = request.get("variables")
         operation_name = request.get("operationName")
         if not isinstance(query, str) or not (variables is None or isinstance(variables, dict)):
-            raise StartRefused(
-                StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel"
-            )
+            raise StartRefused(StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel")
         if not (operation_name is None or isinstance(operation_name, str)):
             operation_name = None
         document, errors = self._compile(query)
@@ -336,9 +336,7 @@ class Session:
             first = errors[0]
             raise StartRefused(first.get("errorType"), first.get("message", "Invalid"), errors)
         if document is None:
-            raise StartRefused(
-                StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel"
-            )
+            raise StartRefused(StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel")
         kind = operation_type(document, operation_name)
         if kind != "subscription":
             if subscriptions_only or kind == "unknown":
@@ -348,15 +346,11 @@ class Session:
             return Prepared(op_id, kind, identity, request)
         limit = self.settings.max_subscriptions_per_connection
         if len(self.subscriptions) >= limit:
-            raise StartRefused(
-                StartRefused.MAX_SUBSCRIPTIONS, f"Max number of {limit} subscriptions reached"
-            )
+            raise StartRefused(StartRefused.MAX_SUBSCRIPTIONS, f"Max number of {limit} subscriptions reached")
         try:
             compiled = self.engine.compile(document, variables, operation_name)
         except SubscriptionRejected as rejected:
-            error_type = (
-                rejected.kind if rejected.kind == SubscriptionRejected.UNSUPPORTED else None
-            )
+            error_type = rejected.kind if rejected.kind == SubscriptionRejected.UNSUPPORTED else None
             raise StartRefused(error_type, rejected.message, rejected.errors) from None
         rules = self.context.group_rules
         groups = rules("Subscription", compiled.field_name) if rules else None

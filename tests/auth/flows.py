@@ -73,12 +73,20 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
     return response.status_code, body["__type"], body["message"]
 
 
-def db_rows(settings: Any, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Read the server's SQLite file directly (WAL allows a reader beside the running server)."""
-    import sqlite3
+def db_rows(settings: Any, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Read the server's database (SQLite file or PostgreSQL) beside the running server."""
+    import asyncio
 
-    connection = sqlite3.connect(settings.data_dir / "chatserver.db")
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
+    from sqlalchemy import text
+
+    from chatserver.persistence.database import create_engine
+
+    async def query() -> list[tuple[Any, ...]]:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(row) for row in await conn.execute(text(sql), params)]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(query())

@@ -48,9 +48,7 @@ def test_account_lifecycle_from_signup_to_signout(
     assert new_claims["jti"] != old_claims["jti"]
     assert verifier.verify(fresh["accessToken"]).username == "alice"
 
-    signed_out = post(
-        client, "/auth/signout", None, headers={"Authorization": tokens["accessToken"]}
-    )
+    signed_out = post(client, "/auth/signout", None, headers={"Authorization": tokens["accessToken"]})
     assert signed_out.status_code == 200
 
     assert error_of(post(client, "/auth/refresh", {"refreshToken": tokens["refreshToken"]})) == (
@@ -73,12 +71,12 @@ def test_confirmation_creates_the_users_profile_row(
 ) -> None:
     sub = signup(manual_client, "bob").json()["userSub"]
     settings = manual_confirm_server.settings
-    assert db_rows(settings, "SELECT id FROM users WHERE id = ?", sub) == []
+    assert db_rows(settings, "SELECT id FROM users WHERE id = :sub", sub=sub) == []
 
     post(manual_client, "/auth/confirm-signup", {"username": "bob", "code": codes.latest("bob")})
 
     assert db_rows(
-        settings, "SELECT username, email, given_name, family_name FROM users WHERE id = ?", sub
+        settings, "SELECT username, email, given_name, family_name FROM users WHERE id = :sub", sub=sub
     ) == [("bob", "bob@example.com", "Ada", "Lovelace")]
 
 
@@ -89,7 +87,7 @@ def test_auto_confirm_signup_is_confirmed_and_creates_the_profile(
     assert body["userConfirmed"] is True
     assert body["codeDeliveryDetails"] is None
     assert codes.messages == []
-    assert db_rows(server.settings, "SELECT username FROM users WHERE id = ?", body["userSub"]) == [
+    assert db_rows(server.settings, "SELECT username FROM users WHERE id = :sub", sub=body["userSub"]) == [
         ("carol",)
     ]
     assert signin(client, "carol").status_code == 200
@@ -122,7 +120,9 @@ def test_signout_calls_the_signout_listeners_with_the_sub(
 def test_signout_with_an_id_token_signs_out_too(server: RunningServer, client: httpx.Client) -> None:
     signup(client, "fay")
     tokens = signin(client, "fay").json()
-    assert post(client, "/auth/signout", None, headers={"Authorization": tokens["idToken"]}).status_code == 200
+    assert (
+        post(client, "/auth/signout", None, headers={"Authorization": tokens["idToken"]}).status_code == 200
+    )
     assert error_of(post(client, "/auth/refresh", {"refreshToken": tokens["refreshToken"]}))[1] == (
         "NotAuthorizedException"
     )

@@ -27,9 +27,9 @@ def test_signup_of_a_taken_username_is_username_exists(client: httpx.Client) -> 
     ],
 )
 def test_signup_with_a_weak_password_says_what_is_missing(
-    client: httpx.Client, password: str, missing: str
+    shared_client: httpx.Client, password: str, missing: str
 ) -> None:
-    status, kind, message = error_of(signup(client, "weak", password=password))
+    status, kind, message = error_of(signup(shared_client, "weak", password=password))
     assert (status, kind) == (400, "InvalidPasswordException")
     assert message.startswith("Password did not conform with policy: ")
     assert missing in message
@@ -48,10 +48,10 @@ def test_signup_with_a_weak_password_says_what_is_missing(
     ],
 )
 def test_signup_with_bad_attributes_is_invalid_parameter(
-    client: httpx.Client, changes: dict[str, str], mentions: str
+    shared_client: httpx.Client, changes: dict[str, str], mentions: str
 ) -> None:
     body = {"username": "valid", "password": "Corr3ct-Horse", "email": "v@example.com", **changes}
-    status, kind, message = error_of(post(client, "/auth/signup", body))
+    status, kind, message = error_of(post(shared_client, "/auth/signup", body))
     assert (status, kind) == (400, "InvalidParameterException")
     assert mentions.lower() in message.lower()
 
@@ -60,10 +60,14 @@ def test_signin_says_the_same_for_a_wrong_password_and_an_unknown_user(client: h
     signup(client, "alice")
     wrong_password = error_of(signin(client, "alice", "Wr0ng-Password"))
     unknown_user = error_of(signin(client, "nobody", "Wr0ng-Password"))
-    assert wrong_password == unknown_user == (
-        400,
-        "NotAuthorizedException",
-        "Incorrect username or password.",
+    assert (
+        wrong_password
+        == unknown_user
+        == (
+            400,
+            "NotAuthorizedException",
+            "Incorrect username or password.",
+        )
     )
 
 
@@ -95,7 +99,9 @@ def test_confirm_with_a_wrong_code_is_code_mismatch_and_five_misses_void_the_cod
     # A new code works again.
     post(manual_client, "/auth/resend-code", {"username": "alice"})
     fresh = codes.latest("alice")
-    assert post(manual_client, "/auth/confirm-signup", {"username": "alice", "code": fresh}).status_code == 200
+    assert (
+        post(manual_client, "/auth/confirm-signup", {"username": "alice", "code": fresh}).status_code == 200
+    )
 
 
 def test_confirm_of_an_unknown_user_or_a_confirmed_user_is_refused(
@@ -113,8 +119,8 @@ def test_confirm_of_an_unknown_user_or_a_confirmed_user_is_refused(
     assert error_of(resend) == (400, "InvalidParameterException", "User is already confirmed.")
 
 
-def test_refresh_with_an_unknown_token_is_not_authorized(client: httpx.Client) -> None:
-    response = post(client, "/auth/refresh", {"refreshToken": "not-a-refresh-token"})
+def test_refresh_with_an_unknown_token_is_not_authorized(shared_client: httpx.Client) -> None:
+    response = post(shared_client, "/auth/refresh", {"refreshToken": "not-a-refresh-token"})
     assert error_of(response) == (400, "NotAuthorizedException", "Invalid Refresh Token")
 
 
@@ -126,9 +132,9 @@ def test_refresh_with_an_unknown_token_is_not_authorized(client: httpx.Client) -
     ],
 )
 def test_signout_without_a_valid_token_is_refused(
-    client: httpx.Client, headers: dict[str, str], expected: tuple[str, str]
+    shared_client: httpx.Client, headers: dict[str, str], expected: tuple[str, str]
 ) -> None:
-    assert error_of(client.post("/auth/signout", headers=headers)) == (400, *expected)
+    assert error_of(shared_client.post("/auth/signout", headers=headers)) == (400, *expected)
 
 
 @pytest.mark.parametrize(
@@ -148,24 +154,26 @@ def test_signout_without_a_valid_token_is_refused(
     ],
 )
 def test_malformed_bodies_are_invalid_parameter_never_500(
-    client: httpx.Client, content: bytes, mentions: str
+    shared_client: httpx.Client, content: bytes, mentions: str
 ) -> None:
-    response = client.post("/auth/signin", content=content, headers={"content-type": "application/json"})
+    response = shared_client.post(
+        "/auth/signin", content=content, headers={"content-type": "application/json"}
+    )
     status, kind, message = error_of(response)
     assert (status, kind) == (400, "InvalidParameterException")
     assert mentions in message
 
 
-def test_oversize_body_without_content_length_is_refused(client: httpx.Client) -> None:
+def test_oversize_body_without_content_length_is_refused(shared_client: httpx.Client) -> None:
     def chunks():
         for _ in range(20):
             yield b" " * 8192
 
-    response = client.post("/auth/signup", content=chunks())
+    response = shared_client.post("/auth/signup", content=chunks())
     assert error_of(response)[:2] == (400, "InvalidParameterException")
 
 
-def test_every_endpoint_refuses_a_malformed_body(client: httpx.Client) -> None:
+def test_every_endpoint_refuses_a_malformed_body(shared_client: httpx.Client) -> None:
     for path in (
         "/auth/signup",
         "/auth/confirm-signup",
@@ -175,12 +183,12 @@ def test_every_endpoint_refuses_a_malformed_body(client: httpx.Client) -> None:
         "/auth/forgot-password",
         "/auth/confirm-forgot-password",
     ):
-        response = client.post(path, content=b"{oops")
+        response = shared_client.post(path, content=b"{oops")
         assert error_of(response)[:2] == (400, "InvalidParameterException"), path
 
 
-def test_wrong_method_is_not_a_server_error(client: httpx.Client) -> None:
-    assert client.get("/auth/signin").status_code == 405
+def test_wrong_method_is_not_a_server_error(shared_client: httpx.Client) -> None:
+    assert shared_client.get("/auth/signin").status_code == 405
 
 
 def test_unknown_user_gets_a_simulated_code_delivery(

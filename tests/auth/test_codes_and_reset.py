@@ -32,7 +32,9 @@ def test_an_expired_code_is_refused(expiring_server: RunningServer, codes: CodeL
         assert error_of(signin(client, "alice"))[1] == "UserNotConfirmedException"
 
 
-def test_codes_are_stored_hashed(manual_confirm_server: RunningServer, manual_client: httpx.Client, codes: CodeLog) -> None:
+def test_codes_are_stored_hashed(
+    manual_confirm_server: RunningServer, manual_client: httpx.Client, codes: CodeLog
+) -> None:
     signup(manual_client, "alice")
     [(stored,)] = db_rows(manual_confirm_server.settings, "SELECT code_hash FROM auth_codes")
     assert codes.latest("alice") not in stored

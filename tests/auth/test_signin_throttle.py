@@ -8,7 +8,7 @@ import pytest
 
 from chatserver.auth.throttle import FailureWindow
 from tests.auth.flows import error_of, signin, signup
-from tests.server import RunningServer, run_server
+from tests.server import run_server
 
 WRONG = "Wr0ng-Password"
 
@@ -17,7 +17,9 @@ WRONG = "Wr0ng-Password"
 def strict_client(tmp_path: Path) -> Iterator[httpx.Client]:
     """Three failures within a minute lock a username (an address may fail twelve times)."""
     with (
-        run_server(tmp_path / "data", auto_confirm=True, signin_max_failures=3, signin_lockout_seconds=60) as running,
+        run_server(
+            tmp_path / "data", auto_confirm=True, signin_max_failures=3, signin_lockout_seconds=60
+        ) as running,
         httpx.Client(base_url=running.url, timeout=30) as client,
     ):
         yield client

@@ -101,7 +101,11 @@ def test_concurrent_uploads_all_finish_intact(server: RunningServer, client: htt
     targets = [upload_target(client, alice, size=len(body)) for body in bodies]
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(lambda pair: put(pair[0]["uploadUrl"], pair[1]).status_code, zip(targets, bodies)))
+        statuses = list(
+            pool.map(
+                lambda pair: put(pair[0]["uploadUrl"], pair[1]).status_code, zip(targets, bodies, strict=True)
+            )
+        )
 
     assert statuses == [200] * 16
     root = server.settings.data_dir / "files"

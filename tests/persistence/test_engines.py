@@ -16,6 +16,7 @@ from chatserver.persistence.messages import MessagesRepository, RoomMissing
 from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.rooms import RoomExists, RoomsRepository
 from chatserver.persistence.users import UsersRepository
+from tests.databases import on_postgresql
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def _account(sub: str, username: str) -> AccountRecord:
     )
 
 
+@pytest.mark.skipif(not on_postgresql(), reason="replicas share a database only on PostgreSQL")
 async def test_migrations_concurrent_starts_reach_head(tmp_path: Path, database_url: str) -> None:
     settings = Settings(data_dir=tmp_path, database_url=database_url)
     engines = [create_engine(settings.resolved_database_url) for _ in range(3)]

@@ -191,17 +191,15 @@ def host_of(server: RunningServer) -> str:
     return server.url.split("://", 1)[1]
 
 
-async def recv_json(ws: websockets.ClientConnection, timeout: float = 10) -> dict[str, Any]:
+async def recv_json(ws: websockets.ClientConnection, wait: float = 10) -> dict[str, Any]:
     """Next frame that is not a keep-alive."""
     while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), wait))
         if frame.get("type") != "ka":
             return frame
 
 
-async def appsync_connect(
-    server: RunningServer, token: str, **kwargs: Any
-) -> websockets.ClientConnection:
+async def appsync_connect(server: RunningServer, token: str, **kwargs: Any) -> websockets.ClientConnection:
     """The Amplify v4 handshake: standard base64 header in the query string, not URL-encoded."""
     url = f"{server.ws_url}/graphql/realtime?header={header_b64(token, host_of(server))}&payload=e30="
     ws = await websockets.connect(url, subprotocols=["graphql-ws"], **kwargs)
@@ -241,3 +239,13 @@ def run_on_server_loop(server: RunningServer, coro: Any, timeout: float = 30) ->
 
 def services(server: RunningServer) -> Any:
     return server.app.state.services
+
+
+async def wait_for_subscriptions(server: RunningServer, count: int) -> None:
+    """Until the server's engine holds at least `count` subscriptions (a gql subscribe has no ack hook)."""
+    metrics = services(server).realtime.metrics
+    for _ in range(1000):
+        if metrics.subscriptions >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{metrics.subscriptions} subscriptions, expected {count}")

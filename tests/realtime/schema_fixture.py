@@ -64,9 +64,7 @@ class Client:
     def _overflow(self) -> None:
         self.overflowed = True
 
-    def subscribe(
-        self, query: str, variables: dict[str, Any] | None = None, sub_id: str = "1"
-    ) -> None:
+    def subscribe(self, query: str, variables: dict[str, Any] | None = None, sub_id: str = "1") -> None:
         document = parse(query)
         errors = validate(self.engine.schema, document)
         assert not errors, errors

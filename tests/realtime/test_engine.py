@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from graphql import parse
 
 from chatserver.realtime.compiler import SubscriptionRejected
 from tests.realtime.schema_fixture import Client, make_engine
-
-from graphql import parse
 
 
 async def test_engine_several_mutations_linked_to_one_subscription() -> None:
@@ -96,9 +95,7 @@ async def test_engine_compile_rejects_queries_and_bad_variables() -> None:
     assert rejected.value.kind == "UnsupportedOperation"
     assert rejected.value.message == "query not supported through the realtime channel"
     with pytest.raises(SubscriptionRejected) as rejected:
-        engine.compile(
-            parse("subscription S($r: ID!) { onCreateAudioSegment(roomId: $r) { data } }"), {}
-        )
+        engine.compile(parse("subscription S($r: ID!) { onCreateAudioSegment(roomId: $r) { data } }"), {})
     assert "$r" in rejected.value.message
 
 

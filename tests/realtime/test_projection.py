@@ -16,7 +16,7 @@ MESSAGE = {
 async def test_projection_delivers_exactly_the_subscribed_fields() -> None:
     engine = await make_engine()
     client = Client(engine)
-    client.subscribe("subscription { onCreateMessageByRoomId(roomId: \"r1\") { id owner content { text } } }")
+    client.subscribe('subscription { onCreateMessageByRoomId(roomId: "r1") { id owner content { text } } }')
     await engine.publish("createMessage", MESSAGE)
     assert await client.payloads() == [
         {"data": {"onCreateMessageByRoomId": {"id": "m1", "owner": "alice", "content": {"text": "hi"}}}}

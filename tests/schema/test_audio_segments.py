@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import CREATE_AUDIO_SEGMENT_APOLLO, Account, GraphQL, create_room_on_server, server_with_accounts
+from tests.helpers import (
+    CREATE_AUDIO_SEGMENT_APOLLO,
+    Account,
+    GraphQL,
+    create_room_on_server,
+    server_with_accounts,
+)
 from tests.server import RunningServer
 
 LIMIT = 240 * 1024
@@ -28,7 +34,9 @@ def _clip(size: int) -> str:
 def test_clip_at_the_limit_is_relayed(world: tuple[RunningServer, GraphQL, str]) -> None:
     _, client, room_id = world
     clip = _clip(LIMIT)
-    segment = client.data(CREATE_AUDIO_SEGMENT_APOLLO, {"roomId": room_id, "data": clip})["createAudioSegment"]
+    segment = client.data(CREATE_AUDIO_SEGMENT_APOLLO, {"roomId": room_id, "data": clip})[
+        "createAudioSegment"
+    ]
     assert segment["data"] == clip
 
 

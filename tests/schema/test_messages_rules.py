@@ -40,7 +40,9 @@ def users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Users]:
 
 
 def _clients(server: RunningServer, alice: Account, bob: Account, root: Account) -> Users:
-    return Users(GraphQL.chat_app(server, alice), GraphQL.chat_app(server, bob), GraphQL.chat_app(server, root))
+    return Users(
+        GraphQL.chat_app(server, alice), GraphQL.chat_app(server, bob), GraphQL.chat_app(server, root)
+    )
 
 
 def _update(client: GraphQL, message_id: str | None, room_id: str, text: str) -> dict:

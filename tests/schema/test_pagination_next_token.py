@@ -101,12 +101,12 @@ def test_default_limit_is_100(world: World) -> None:
     assert rest["nextToken"] is None
 
 
-@pytest.mark.parametrize("limit", [1, 7, 50, 149])
+@pytest.mark.parametrize("limit", [3, 50, 149])
 def test_ascending_pages_cover_every_message_once_in_order(world: World, limit: int) -> None:
     assert _all_pages(world, "ASC", limit) == world.expected_asc
 
 
-@pytest.mark.parametrize("limit", [1, 7, 50, 149])
+@pytest.mark.parametrize("limit", [3, 50, 149])
 def test_descending_pages_cover_every_message_once_newest_first(world: World, limit: int) -> None:
     assert _all_pages(world, "DESC", limit) == world.expected_asc[::-1]
 

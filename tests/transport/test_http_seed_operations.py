@@ -134,7 +134,9 @@ def test_walkie_talkie_get_rooms_with_id_token(world: tuple[RunningServer, list[
 
 
 @pytest.mark.parametrize("document", [CREATE_AUDIO_SEGMENT, CREATE_AUDIO_SEGMENT_APOLLO])
-def test_walkie_talkie_create_audio_segment(world: tuple[RunningServer, list[Account]], document: str) -> None:
+def test_walkie_talkie_create_audio_segment(
+    world: tuple[RunningServer, list[Account]], document: str
+) -> None:
     server, (_, bob) = world
     room_id = create_room_on_server(server, "talk")
     client = GraphQL.walkie_talkie(server, bob)

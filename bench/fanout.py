@@ -1,0 +1,593 @@
+"""Fan-out bench for real-time subscriptions (issue 3): chatserver against a bare uvicorn WebSocket reference.
+
+    python -m bench.fanout                  # the full run (a few minutes), prints a table
+    python -m bench.fanout --quick          # N = 1 and 100 only
+    python -m bench.fanout --json out.json  # also write every figure
+
+For each server (a real `python -m chatserver serve` process, then bench/reference_ws.py), and each N, a fresh
+server process is pinned to CPU 0 and N AppSync-protocol subscribers are opened from separate client processes
+pinned to CPU 1 (bench/loadworker.py, raw-frame client bench/rawws.py). The publisher (this process) sends
+`createAudioSegment` mutations over HTTP with its send time and a sequence number embedded in `data`; every
+delivery's publish-to-receive latency is recorded by the clients.
+
+Scenarios per N: server RSS with N idle subscribed connections; `single`: isolated publishes of a small clip, one
+at a time, each waiting for all N deliveries (latency of one publish to N); `burst small` / `burst 30KB`: M
+publishes back to back, 4 in flight (deliveries/s); and for N = 1000 `4/s 30KB`: 4 publishes/s of 30 KB clips for
+10 s. Also N = 1000 spread over 100 rooms. Everything runs on 127.0.0.1, bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+if __package__ in (None, ""):  # run as `python bench/fanout.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.loadworker import WorkerSpec, run
+from bench.rawhttp import HttpConnection
+from bench.rawws import marker
+
+HOST = "127.0.0.1"
+PASSWORD = "Bench-Horse-9!"
+SERVER_CPUS = frozenset({0})
+CLIENT_CPUS = frozenset({1})
+WORKERS = 4
+IN_FLIGHT = 4
+SMALL = 64  # bytes of `data` in a small clip
+CLIP = 30_000  # bytes of `data` in a walkie-talkie clip
+SINGLE_PUBLISHES = 20
+STEADY_RATE = 4.0
+STEADY_SECONDS = 10.0
+DRAIN_STALL_SECONDS = 3.0  # a burst is over when no delivery arrived for this long
+SCENARIO_CAP_SECONDS = 120.0
+
+# Walkie-talkie documents, verbatim from SEED_CLIENTS.md.
+ON_CREATE_AUDIO_SEGMENT = """subscription OnCreateAudioSegment($roomId: ID!) {
+  onCreateAudioSegment(roomId: $roomId) {
+    roomId
+    data
+    timestamp
+    userId
+  }
+}
+"""
+CREATE_AUDIO_SEGMENT = """mutation CreateAudioSegment($roomId: ID!, $data: String!) {
+  createAudioSegment(roomId: $roomId, data: $data) {
+    data
+    roomId
+    timestamp
+    userId
+  }
+}
+"""
+CREATE_ROOM = "mutation CreateRoom($input: RoomInput!) { createRoom(input: $input) { id } }"
+
+
+# --- servers ------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def pin(cpus: frozenset[int]) -> None:
+    """Pin the calling process to `cpus` (when the machine has them)."""
+    if (os.cpu_count() or 1) >= 2:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, cpus)
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class Server:
+    kind: str  # "chatserver" | "reference"
+    process: subprocess.Popen[bytes]
+    port: int
+    token: str = "reference"
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def rss_kb(self) -> int:
+        return rss_kb(self.process.pid)
+
+
+@contextlib.contextmanager
+def start_server(kind: str) -> Iterator[Server]:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"fanout-{kind}-") as data_dir:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if kind == "chatserver":
+            command = [sys.executable, "-m", "chatserver", "serve"]
+            env |= {
+                "CHATSERVER_DATA_DIR": data_dir,
+                "CHATSERVER_PORT": str(port),
+                "CHATSERVER_HOST": HOST,
+                "CHATSERVER_AUTO_CONFIRM": "true",
+                "CHATSERVER_LOG_LEVEL": "warning",
+            }
+        else:
+            command = [sys.executable, "-m", "bench.reference_ws", "--port", str(port)]
+        with Path(data_dir, "server.log").open("wb") as log_file:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=Path(__file__).resolve().parent.parent,
+                preexec_fn=lambda: pin(SERVER_CPUS),
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
+        server = Server(kind, process, port)
+        try:
+            _wait_listening(server)
+            if kind == "chatserver":
+                server.token = _sign_in(server.url)
+            yield server
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log = Path(data_dir, "server.log").read_text(errors="replace")
+            if "Traceback" in log:
+                print(f"[{kind} server log]\n{log[-3000:]}", file=sys.stderr)
+
+
+def _wait_listening(server: Server) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.kind} server exited with {server.process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, server.port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{server.kind} server did not start")
+
+
+def _sign_in(url: str) -> str:
+    body = {
+        "username": "bench",
+        "password": PASSWORD,
+        "email": "bench@example.com",
+        "givenName": "Bench",
+        "familyName": "Mark",
+    }
+    response = httpx.post(f"{url}/auth/signup", json=body, timeout=30)
+    response.raise_for_status()
+    response = httpx.post(f"{url}/auth/signin", json={"username": "bench", "password": PASSWORD}, timeout=30)
+    response.raise_for_status()
+    return response.json()["accessToken"]
+
+
+def create_rooms(server: Server, count: int) -> list[str]:
+    if server.kind != "chatserver":
+        return [str(uuid.uuid4()) for _ in range(count)]
+    rooms = []
+    with httpx.Client(timeout=30, headers={"Authorization": server.token}) as client:
+        for i in range(count):
+            body = {"query": CREATE_ROOM, "variables": {"input": {"name": f"bench {i}"}}}
+            rooms.append(client.post(f"{server.url}/graphql", json=body).json()["data"]["createRoom"]["id"])
+    return rooms
+
+
+# --- client processes ---------------------------------------------------------------------------------------
+
+
+class Clients:
+    """N subscribers spread over WORKERS processes; rooms[i] is the room of connection i."""
+
+    def __init__(self, server: Server, rooms: Sequence[str]) -> None:
+        self.rooms = list(rooms)
+        self.pipes: list[Connection] = []
+        self.processes: list[multiprocessing.Process] = []
+        workers = min(WORKERS, len(rooms))
+        context = multiprocessing.get_context("spawn")
+        for w in range(workers):
+            share = tuple(self.rooms[w::workers])
+            spec = WorkerSpec(
+                HOST,
+                server.port,
+                "/graphql/realtime",
+                server.token,
+                ON_CREATE_AUDIO_SEGMENT,
+                share,
+                CLIENT_CPUS,
+                w * 100_000,
+            )
+            ours, theirs = context.Pipe()
+            process = context.Process(target=run, args=(spec, theirs), daemon=True)
+            process.start()
+            self.pipes.append(ours)
+            self.processes.append(process)
+        for pipe in self.pipes:
+            if not pipe.poll(SCENARIO_CAP_SECONDS):
+                raise RuntimeError("a client process did not connect in time")
+            status, detail = pipe.recv()
+            if status != "ready":
+                raise RuntimeError(f"a client process failed: {detail}")
+
+    def ask(self, command: str) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send((command, None))
+        return [pipe.recv() for pipe in self.pipes]
+
+    def count(self) -> int:
+        return sum(self.ask("count"))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ask("close")
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+# --- publishing ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    first_ns: int = 0
+    per_room: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+
+
+def _body(room_id: str, seq: int, size: int) -> tuple[int, bytes]:
+    send_ns = time.monotonic_ns()
+    head = "data:audio/wav;base64," + marker(send_ns, seq)
+    data = head + "A" * max(0, size - len(head))
+    request = {"query": CREATE_AUDIO_SEGMENT, "variables": {"roomId": room_id, "data": data}}
+    return send_ns, json.dumps(request).encode()
+
+
+class Publisher:
+    """IN_FLIGHT keep-alive HTTP connections to the server; each publish takes a free one."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.idle: asyncio.Queue[HttpConnection] = asyncio.Queue()
+        self.connections: list[HttpConnection] = []
+
+    async def __aenter__(self) -> Publisher:
+        for _ in range(IN_FLIGHT):
+            connection = await HttpConnection.open(HOST, self.server.port)
+            self.connections.append(connection)
+            self.idle.put_nowait(connection)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for connection in self.connections:
+            await connection.close()
+
+    async def publish(self, room_id: str, seq: int, size: int, published: Published) -> None:
+        connection = await self.idle.get()
+        try:
+            send_ns, body = _body(room_id, seq, size)
+            if not published.first_ns:
+                published.first_ns = send_ns
+            status, answer = await connection.post_json(
+                "/graphql", body, {"Authorization": self.server.token}
+            )
+        finally:
+            self.idle.put_nowait(connection)
+        if status != 200 or not isinstance(answer, dict) or "errors" in answer:
+            published.errors += 1
+            return
+        published.per_room[room_id] = published.per_room.get(room_id, 0) + 1
+
+
+async def burst(server: Server, clients: Clients, rooms: Sequence[str], count: int, size: int) -> Published:
+    """`count` publishes, IN_FLIGHT at a time, rooms in rotation; then wait until deliveries stop."""
+    published = Published()
+    async with Publisher(server) as publisher:
+        await asyncio.gather(
+            *(publisher.publish(rooms[seq % len(rooms)], seq, size, published) for seq in range(count))
+        )
+    await _drain(clients, _expected(clients, published))
+    return published
+
+
+async def single(server: Server, clients: Clients, rooms: Sequence[str], count: int, size: int) -> Published:
+    """Isolated publishes: each waits until all its deliveries arrived (or stalled) before the next."""
+    published = Published()
+    async with Publisher(server) as publisher:
+        for seq in range(count):
+            await publisher.publish(rooms[seq % len(rooms)], seq, size, published)
+            await _drain(clients, _expected(clients, published), poll=0.002)
+            await asyncio.sleep(0.02)
+    return published
+
+
+async def steady(
+    server: Server, clients: Clients, rooms: Sequence[str], rate: float, seconds: float, size: int
+) -> Published:
+    """Publishes at a fixed rate (each in its own task, so a slow answer does not delay the schedule)."""
+    published = Published()
+    async with Publisher(server) as publisher:
+        start = time.monotonic()
+        tasks = []
+        for seq in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, start + seq / rate - time.monotonic()))
+            tasks.append(
+                asyncio.create_task(publisher.publish(rooms[seq % len(rooms)], seq, size, published))
+            )
+        await asyncio.gather(*tasks)
+    await _drain(clients, _expected(clients, published))
+    return published
+
+
+def _expected(clients: Clients, published: Published) -> int:
+    return sum(published.per_room.get(room, 0) for room in clients.rooms)
+
+
+async def _drain(clients: Clients, expected: int, poll: float = 0.05) -> None:
+    last, last_change = -1, time.monotonic()
+    deadline = time.monotonic() + SCENARIO_CAP_SECONDS
+    while time.monotonic() < deadline:
+        count = clients.count()
+        if count >= expected:
+            return
+        if count != last:
+            last, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change > DRAIN_STALL_SECONDS:
+            return
+        await asyncio.sleep(poll)
+
+
+# --- results ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    server: str
+    scenario: str
+    subscribers: int
+    rooms: int
+    payload: int
+    publishes: int
+    deliveries: int = 0
+    per_second: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    lost: int = 0
+    disorder: int | None = None
+    publish_errors: int = 0
+    closed_by_server: int = 0
+    idle_rss_mb: float | None = None
+    kb_per_connection: float | None = None
+
+
+def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) -> Row:
+    reports = clients.ask("report")
+    latencies = array("q")
+    lost = 0
+    for report in reports:
+        latencies.frombytes(report["latencies"])
+        for room, received in zip(report["rooms"], report["per_connection"], strict=True):
+            lost += max(0, published.per_room.get(room, 0) - received)
+    values = sorted(latencies)
+    row.deliveries = len(values)
+    row.lost = lost
+    row.publish_errors = published.errors
+    row.closed_by_server = sum(r["closed_by_server"] for r in reports)
+    row.disorder = sum(r["disorder"] for r in reports) if ordered else None
+    last_ns = max((r["last_ns"] for r in reports), default=0)
+    if values and last_ns > published.first_ns:
+        row.per_second = len(values) / ((last_ns - published.first_ns) / 1e9)
+        row.p50_ms = values[len(values) // 2] / 1e6
+        row.p99_ms = values[min(len(values) - 1, int(len(values) * 0.99))] / 1e6
+        row.max_ms = values[-1] / 1e6
+    return row
+
+
+async def run_group(kind: str, subscribers: int, room_count: int, *, steady_run: bool) -> list[Row]:
+    """One fresh server process, `subscribers` connections over `room_count` rooms, every scenario on them."""
+    rows: list[Row] = []
+    with start_server(kind) as server:
+        rooms = create_rooms(server, room_count)
+        placement = [rooms[i % room_count] for i in range(subscribers)]
+        await asyncio.sleep(0.5)
+        before = server.rss_kb()
+        clients = Clients(server, placement)
+        try:
+            await asyncio.sleep(1.0)
+            after = server.rss_kb()
+            idle = Row(kind, "idle", subscribers, room_count, 0, 0)
+            idle.idle_rss_mb = after / 1024
+            idle.kb_per_connection = (after - before) / subscribers
+            rows.append(idle)
+
+            plans: list[tuple[str, int, Any]] = [
+                ("single", SMALL, lambda: single(server, clients, rooms, SINGLE_PUBLISHES, SMALL)),
+                (
+                    "burst",
+                    SMALL,
+                    lambda: burst(server, clients, rooms, _small_count(subscribers, room_count), SMALL),
+                ),
+                (
+                    "burst",
+                    CLIP,
+                    lambda: burst(server, clients, rooms, _clip_count(subscribers, room_count), CLIP),
+                ),
+            ]
+            if steady_run:
+                plans.append(
+                    ("4/s", CLIP, lambda: steady(server, clients, rooms, STEADY_RATE, STEADY_SECONDS, CLIP))
+                )
+            for scenario, size, go in plans:
+                clients.ask("reset")
+                published = await go()
+                count = sum(published.per_room.values()) + published.errors
+                row = Row(kind, scenario, subscribers, room_count, size, count)
+                rows.append(measure(clients, published, row, ordered=scenario != "burst"))
+                print(_format(rows[-1]), file=sys.stderr, flush=True)
+        finally:
+            clients.close()
+    return rows
+
+
+def _small_count(subscribers: int, rooms: int) -> int:
+    per_publish = max(1, subscribers // rooms)
+    return max(40, min(2000, 100_000 // per_publish))
+
+
+def _clip_count(subscribers: int, rooms: int) -> int:
+    per_publish = max(1, subscribers // rooms)
+    return max(4, min(200, 20_000 // per_publish))
+
+
+HEADER = (
+    f"{'server':<10} {'scenario':<8} {'N':>5} {'rooms':>5} {'payload':>7} {'pubs':>5} {'deliv':>7} "
+    f"{'deliv/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'lost':>5} {'order':>5} {'RSS MB':>7} {'KB/conn':>7}"
+)
+
+
+def _format(row: Row) -> str:
+    if row.scenario == "idle":
+        return (
+            f"{row.server:<10} {'idle':<8} {row.subscribers:>5} {row.rooms:>5} {'':>7} {'':>5} {'':>7} {'':>9} "
+            f"{'':>8} {'':>8} {'':>8} {'':>5} {'':>5} {row.idle_rss_mb:>7.1f} {row.kb_per_connection:>7.1f}"
+        )
+    payload = "30KB" if row.payload >= CLIP else f"{row.payload}B"
+    order = "-" if row.disorder is None else str(row.disorder)
+    extra = ""
+    if row.publish_errors or row.closed_by_server:
+        extra = f"  (publish errors {row.publish_errors}, closed by server {row.closed_by_server})"
+    return (
+        f"{row.server:<10} {row.scenario:<8} {row.subscribers:>5} {row.rooms:>5} {payload:>7} {row.publishes:>5} "
+        f"{row.deliveries:>7} {row.per_second:>9.0f} {row.p50_ms:>8.2f} {row.p99_ms:>8.2f} {row.max_ms:>8.2f} "
+        f"{row.lost:>5} {order:>5} {'':>7} {'':>7}{extra}"
+    )
+
+
+def _find(
+    rows: Sequence[Row], server: str, scenario: str, n: int, rooms: int = 1, payload: int | None = None
+) -> Row | None:
+    for row in rows:
+        if (row.server, row.scenario, row.subscribers, row.rooms) == (server, scenario, n, rooms) and (
+            payload is None or row.payload == payload
+        ):
+            return row
+    return None
+
+
+def targets(rows: Sequence[Row]) -> list[str]:
+    """The issue's performance targets, checked against this run."""
+    lines = []
+    for n in (1000, 5000):
+        ours, ref = (
+            _find(rows, "chatserver", "burst", n, payload=SMALL),
+            _find(rows, "reference", "burst", n, payload=SMALL),
+        )
+        if ours and ref and ref.per_second:
+            ratio = ours.per_second / ref.per_second
+            verdict = "MET" if ratio >= 0.5 else "MISSED"
+            lines.append(
+                f"fan-out N={n} small: {ours.per_second:.0f}/s vs reference {ref.per_second:.0f}/s = {ratio:.2f}x (target >= 0.5x) {verdict}"
+            )
+    ours, ref = _find(rows, "chatserver", "single", 1000), _find(rows, "reference", "single", 1000)
+    if ours and ref and ref.p99_ms:
+        for label, a, b in (("p99", ours.p99_ms, ref.p99_ms), ("last-subscriber", ours.max_ms, ref.max_ms)):
+            verdict = "MET" if a <= 2 * b else "MISSED"
+            lines.append(
+                f"one publish to 1000, {label}: {a:.1f} ms vs reference {b:.1f} ms = {a / b:.2f}x (target <= 2x) {verdict}"
+            )
+    steady_row = _find(rows, "chatserver", "4/s", 1000)
+    if steady_row:
+        verdict = "MET" if steady_row.p99_ms < 100 and steady_row.lost == 0 else "MISSED"
+        lines.append(
+            f"1000 subs at 4/s 30KB: p99 {steady_row.p99_ms:.1f} ms, lost {steady_row.lost} (target < 100 ms, no loss) {verdict}"
+        )
+    for n in (1000, 5000):
+        ours, ref = _find(rows, "chatserver", "idle", n), _find(rows, "reference", "idle", n)
+        if ours and ref and ref.kb_per_connection:
+            ratio = ours.kb_per_connection / ref.kb_per_connection
+            verdict = "MET" if ratio <= 2 else "MISSED"
+            lines.append(
+                f"memory per idle subscribed connection N={n}: {ours.kb_per_connection:.1f} KB vs reference "
+                f"{ref.kb_per_connection:.1f} KB = {ratio:.2f}x (target <= 2x) {verdict}"
+            )
+    return lines
+
+
+async def main_async(args: argparse.Namespace) -> list[Row]:
+    sizes = [1, 100] if args.quick else [1, 100, 1000, 5000]
+    if args.n:
+        sizes = args.n
+    groups = [(n, 1) for n in sizes]
+    if not args.quick and not args.n:
+        groups.append((1000, 100))
+    rows: list[Row] = []
+    print(HEADER, file=sys.stderr)
+    for n, room_count in groups:
+        for kind in args.servers:
+            try:
+                rows.extend(await run_group(kind, n, room_count, steady_run=(n == 1000 and room_count == 1)))
+            except Exception as error:  # e.g. 5000 connections did not hold: report and go on
+                print(f"{kind} N={n} rooms={room_count}: FAILED {error!r}", file=sys.stderr, flush=True)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Fan-out bench: chatserver vs a bare uvicorn WebSocket loop."
+    )
+    parser.add_argument("--quick", action="store_true", help="N = 1 and 100 only")
+    parser.add_argument("--n", type=int, action="append", help="only these subscriber counts (repeatable)")
+    parser.add_argument(
+        "--servers", nargs="+", default=["chatserver", "reference"], choices=["chatserver", "reference"]
+    )
+    parser.add_argument("--json", type=Path, help="write every row to this file")
+    args = parser.parse_args(argv)
+    if (os.cpu_count() or 1) < 2:
+        print("note: fewer than 2 CPUs; server and clients share a core", file=sys.stderr)
+    pin(CLIENT_CPUS)
+    rows = asyncio.run(main_async(args))
+    print()
+    print(HEADER)
+    for row in rows:
+        print(_format(row))
+    print()
+    for line in targets(rows):
+        print(line)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
+
+
+if __name__ == "__main__":
+    main()

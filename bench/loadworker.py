@@ -1,0 +1,103 @@
+"""One load-client process: opens its share of subscriber connections and answers the orchestrator's commands.
+
+Commands arrive on a multiprocessing Connection as (name, argument) tuples; every command gets one reply:
+- ("reset", None)  -> "ok"            forget what was measured
+- ("count", None)  -> int             deliveries since the reset
+- ("report", None) -> dict            deliveries, latencies (bytes of array('q'), ns), per-connection counts, ...
+- ("close", None)  -> "ok"            close every connection, then the process exits
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from bench.rawws import Stats, Subscriber, subscribe
+
+CONNECT_CONCURRENCY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    host: str
+    port: int
+    path: str
+    token: str
+    query: str
+    rooms: tuple[str, ...]  # one room id per connection
+    cpus: frozenset[int]
+    first_id: int
+
+
+def run(spec: WorkerSpec, pipe: Connection) -> None:
+    """Process entry point."""
+    if spec.cpus:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, spec.cpus)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(_main(spec, pipe))
+
+
+async def _main(spec: WorkerSpec, pipe: Connection) -> None:
+    stats = Stats()
+    subscribers: list[Subscriber] = []
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def open_one(index: int, room_id: str) -> Subscriber:
+        async with gate:
+            return await subscribe(
+                stats,
+                spec.host,
+                spec.port,
+                spec.path,
+                spec.token,
+                spec.query,
+                room_id,
+                str(spec.first_id + index),
+            )
+
+    try:
+        subscribers = list(await asyncio.gather(*(open_one(i, r) for i, r in enumerate(spec.rooms))))
+    except Exception as error:
+        pipe.send(("failed", repr(error)))
+        return
+    pipe.send(("ready", len(subscribers)))
+
+    loop = asyncio.get_running_loop()
+    while True:
+        # A blocking recv in a thread: the pipe stays blocking, so large reports are sent whole.
+        name, _ = await loop.run_in_executor(None, pipe.recv)
+        if name == "reset":
+            stats.reset()
+            for subscriber in subscribers:
+                subscriber.received = 0
+                subscriber.last_seq = -1
+            pipe.send("ok")
+        elif name == "count":
+            pipe.send(stats.deliveries)
+        elif name == "report":
+            pipe.send(
+                {
+                    "deliveries": stats.deliveries,
+                    "latencies": stats.latencies.tobytes(),
+                    "per_connection": [s.received for s in subscribers],
+                    "rooms": list(spec.rooms),
+                    "disorder": stats.disorder,
+                    "first_ns": stats.first_ns,
+                    "last_ns": stats.last_ns,
+                    "closed_by_server": sum(1 for s in subscribers if s.closed.done()),
+                }
+            )
+        elif name == "close":
+            for subscriber in subscribers:
+                subscriber.close()
+            pipe.send("ok")
+            return

@@ -1,0 +1,235 @@
+"""A lean AppSync real-time subscriber: a hand-rolled WebSocket client on an asyncio Protocol.
+
+The `websockets` client library saturates near 100k frames/s, below what the servers under test deliver, so the
+bench parses frames itself: no per-frame task switch, no JSON parse of data frames (only their first bytes are
+read, for the sender's timestamp and sequence number embedded in the clip), large payloads skipped without copying.
+
+Data frames carry, right after `base64,` in `data`, the marker `T<19-digit monotonic ns>S<8-digit seq>` written by
+the publisher (bench/fanout.py); CLOCK_MONOTONIC is shared by every process of the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import struct
+import time
+from array import array
+from typing import Any
+
+DATA_PREFIX = b'{"type":"data"'
+MARKER = b"base64,T"
+HEAD_BYTES = 512  # a data frame's marker lies within its first bytes (roomId comes first in the selection)
+CONTROL_TIMEOUT = 30.0  # seconds for connection_ack / start_ack
+
+
+def marker(send_ns: int, seq: int) -> str:
+    return f"T{send_ns:019d}S{seq:08d}"
+
+
+class Stats:
+    """What one worker process measured since the last reset (shared by all its connections)."""
+
+    __slots__ = ("deliveries", "disorder", "first_ns", "last_ns", "latencies")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.deliveries = 0
+        self.disorder = 0
+        self.first_ns = 0
+        self.last_ns = 0
+        self.latencies = array("q")
+
+
+class Subscriber(asyncio.Protocol):
+    """One WebSocket connection with one AppSync subscription."""
+
+    def __init__(self, stats: Stats, request: bytes) -> None:
+        self.stats = stats
+        self.request = request
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.skip = 0  # bytes of the current (large, already read) frame still to discard
+        self.upgraded = False
+        self.control: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.opened = asyncio.get_running_loop().create_future()
+        self.close_code: int | None = None
+        self.received = 0
+        self.last_seq = -1
+
+    # --- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.transport.write(self.request)  # type: ignore[union-attr]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(self.close_code)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic_ns()
+        start = 0
+        if self.skip:
+            if self.skip >= len(data):
+                self.skip -= len(data)
+                return
+            start = self.skip
+            self.skip = 0
+        buffer = self.buffer
+        if start:
+            buffer += memoryview(data)[start:]
+        else:
+            buffer += data
+        if not self.upgraded:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buffer[: buffer.find(b"\r\n")])
+            if b" 101 " not in status:
+                self.control.put_nowait({"type": "http_error", "status": status.decode("latin-1")})
+                self.opened.set_exception(ConnectionError(status.decode("latin-1")))
+                self.transport.close()  # type: ignore[union-attr]
+                return
+            self.upgraded = True
+            del buffer[: end + 4]
+            self.opened.set_result(None)
+        self._frames(buffer, now)
+
+    # --- frames
+
+    def _frames(self, buffer: bytearray, now: int) -> None:
+        pos = 0
+        size = len(buffer)
+        stats = self.stats
+        while size - pos >= 2:
+            first = buffer[pos]
+            length = buffer[pos + 1] & 0x7F
+            header = 2
+            if length == 126:
+                if size - pos < 4:
+                    break
+                length = (buffer[pos + 2] << 8) | buffer[pos + 3]
+                header = 4
+            elif length == 127:
+                if size - pos < 10:
+                    break
+                (length,) = struct.unpack_from(">Q", buffer, pos + 2)
+                header = 10
+            body = pos + header
+            available = size - body
+            opcode = first & 0x0F
+            if available >= length:
+                if opcode == 1:
+                    self._text(buffer, body, min(length, HEAD_BYTES), length, now, stats)
+                elif opcode == 8:
+                    self.close_code = (buffer[body] << 8) | buffer[body + 1] if length >= 2 else 1005
+                    self.transport.close()  # type: ignore[union-attr]
+                pos = body + length
+                continue
+            if opcode == 1 and length > HEAD_BYTES and available >= HEAD_BYTES:
+                # A large frame only partly here: read its head now, discard the rest as it streams in.
+                self._text(buffer, body, HEAD_BYTES, length, now, stats)
+                self.skip = length - available
+                pos = size
+            break
+        if pos:
+            del buffer[:pos]
+
+    def _text(self, buffer: bytearray, body: int, head: int, length: int, now: int, stats: Stats) -> None:
+        if buffer.startswith(DATA_PREFIX, body):
+            at = buffer.find(MARKER, body, body + head)
+            if at < 0:
+                self.control.put_nowait({"type": "data_without_marker"})
+                return
+            at += len(MARKER)
+            send_ns = int(buffer[at : at + 19])
+            seq = int(buffer[at + 20 : at + 28])
+            if seq <= self.last_seq:
+                stats.disorder += 1
+            self.last_seq = seq
+            self.received += 1
+            stats.deliveries += 1
+            stats.latencies.append(now - send_ns)
+            if not stats.first_ns:
+                stats.first_ns = now
+            stats.last_ns = now
+            return
+        if length > HEAD_BYTES:
+            self.control.put_nowait({"type": "oversize_control_frame"})
+            return
+        message = json.loads(bytes(buffer[body : body + length]))
+        if message.get("type") != "ka":
+            self.control.put_nowait(message)
+
+    def send_text(self, text: str) -> None:
+        payload = text.encode()
+        mask = os.urandom(4)
+        length = len(payload)
+        if length < 126:
+            header = struct.pack(">BB", 0x81, 0x80 | length)
+        elif length < 65536:
+            header = struct.pack(">BBH", 0x81, 0x80 | 126, length)
+        else:
+            header = struct.pack(">BBQ", 0x81, 0x80 | 127, length)
+        masked = (
+            int.from_bytes(payload, "little") ^ int.from_bytes(mask * (length // 4 + 1), "little")
+        ).to_bytes(length + 4, "little")[:length]
+        self.transport.write(header + mask + masked)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"\x88\x82" + b"\x00\x00\x00\x00" + struct.pack(">H", 1000))
+            self.transport.close()
+
+
+def upgrade_request(host: str, port: int, path: str, token: str) -> bytes:
+    """The Amplify v4 handshake: header object in the query string, subprotocol graphql-ws, no deflate."""
+    header = base64.b64encode(
+        json.dumps({"Authorization": token, "host": f"{host}:{port}"}).encode()
+    ).decode()
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path}?header={header}&payload=e30= HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: graphql-ws\r\n\r\n"
+    ).encode()
+
+
+async def expect(subscriber: Subscriber, kind: str) -> dict[str, Any]:
+    message = await asyncio.wait_for(subscriber.control.get(), CONTROL_TIMEOUT)
+    if message.get("type") != kind:
+        raise RuntimeError(f"expected {kind}, got {message}")
+    return message
+
+
+async def subscribe(
+    stats: Stats, host: str, port: int, path: str, token: str, query: str, room_id: str, op_id: str
+) -> Subscriber:
+    """Connect, connection_init, start one subscription and wait for its start_ack."""
+    loop = asyncio.get_running_loop()
+    _, subscriber = await loop.create_connection(
+        lambda: Subscriber(stats, upgrade_request(host, port, path, token)), host, port
+    )
+    await asyncio.wait_for(asyncio.shield(subscriber.opened), 30)  # as browsers do: nothing before the 101
+    subscriber.send_text('{"type":"connection_init"}')
+    await expect(subscriber, "connection_ack")
+    authorization = {"Authorization": token, "host": f"{host}:{port}"}
+    start = {
+        "id": op_id,
+        "type": "start",
+        "payload": {
+            "data": json.dumps({"query": query, "variables": {"roomId": room_id}}),
+            "extensions": {"authorization": authorization},
+        },
+    }
+    subscriber.send_text(json.dumps(start))
+    await expect(subscriber, "start_ack")
+    return subscriber

@@ -1,0 +1,37 @@
+"""What a username, e-mail address and name may be (checked at sign-up and by the CLI)."""
+
+from __future__ import annotations
+
+from chatserver.auth.errors import InvalidParameterException
+
+MAX_USERNAME_LENGTH = 128
+MAX_EMAIL_LENGTH = 320
+MAX_NAME_LENGTH = 256
+
+
+def is_username(value: str) -> bool:
+    """1 to 128 characters, none of them whitespace or control characters (case-sensitive)."""
+    return 0 < len(value) <= MAX_USERNAME_LENGTH and all(c.isprintable() and not c.isspace() for c in value)
+
+
+def is_email(value: str) -> bool:
+    """Loosely: something@domain.tld, no whitespace or control characters."""
+    local, at, domain = value.rpartition("@")
+    return (
+        bool(at and local and domain)
+        and len(value) <= MAX_EMAIL_LENGTH
+        and "." in domain.strip(".")
+        and not any(c.isspace() or not c.isprintable() for c in value)
+    )
+
+
+def check_new_account(username: str, email: str, given_name: str | None, family_name: str | None) -> None:
+    if not is_username(username):
+        raise InvalidParameterException(
+            f"Username must be 1 to {MAX_USERNAME_LENGTH} characters without spaces or control characters"
+        )
+    if not is_email(email):
+        raise InvalidParameterException("Invalid email address format.")
+    for label, value in (("givenName", given_name), ("familyName", family_name)):
+        if value is not None and len(value) > MAX_NAME_LENGTH:
+            raise InvalidParameterException(f"{label} must be at most {MAX_NAME_LENGTH} characters")
