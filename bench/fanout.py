@@ -292,15 +292,27 @@ class Publisher:
         for connection in self.connections:
             await connection.close()
 
+    async def _replace(self, connection: HttpConnection) -> HttpConnection:
+        await connection.close()
+        fresh = await HttpConnection.open(HOST, self.server.port)
+        self.connections[self.connections.index(connection)] = fresh
+        return fresh
+
     async def publish(self, room_id: str, seq: int, size: int, published: Published) -> None:
         connection = await self.idle.get()
         try:
+            if connection.reader.at_eof():  # the server closed it while idle (keep-alive timeout)
+                connection = await self._replace(connection)
             send_ns, body = _body(room_id, seq, size)
             if not published.first_ns:
                 published.first_ns = send_ns
             status, answer = await connection.post_json(
                 "/graphql", body, {"Authorization": self.server.token}
             )
+        except (asyncio.IncompleteReadError, ConnectionError):
+            published.errors += 1
+            connection = await self._replace(connection)
+            return
         finally:
             self.idle.put_nowait(connection)
         if status != 200 or not isinstance(answer, dict) or "errors" in answer:
@@ -414,8 +426,13 @@ def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) 
     return row
 
 
-async def run_group(kind: str, subscribers: int, room_count: int, *, steady_run: bool) -> list[Row]:
-    """One fresh server process, `subscribers` connections over `room_count` rooms, every scenario on them."""
+async def run_group(
+    kind: str, subscribers: int, room_count: int, *, steady_run: bool, profile: Path | None = None
+) -> list[Row]:
+    """One fresh server process, `subscribers` connections over `room_count` rooms, every scenario on them.
+
+    With `profile`, each scenario of the server is sampled by py-spy into `profile`/<server>-<N>-<scenario>.txt
+    (collapsed stacks)."""
     rows: list[Row] = []
     with start_server(kind) as server:
         rooms = create_rooms(server, room_count)
@@ -450,7 +467,9 @@ async def run_group(kind: str, subscribers: int, room_count: int, *, steady_run:
                 )
             for scenario, size, go in plans:
                 clients.ask("reset")
-                published = await go()
+                name = f"{kind}-{subscribers}x{room_count}-{scenario.replace('/', 'per')}-{size}"
+                with sampled(server, profile / f"{name}.txt" if profile else None):
+                    published = await go()
                 count = sum(published.per_room.values()) + published.errors
                 row = Row(kind, scenario, subscribers, room_count, size, count)
                 rows.append(measure(clients, published, row, ordered=scenario != "burst"))
@@ -458,6 +477,32 @@ async def run_group(kind: str, subscribers: int, room_count: int, *, steady_run:
         finally:
             clients.close()
     return rows
+
+
+@contextlib.contextmanager
+def sampled(server: Server, output: Path | None) -> Iterator[None]:
+    """py-spy sampling the server process (on the client CPU) while the block runs."""
+    if output is None:
+        yield
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = ["py-spy", "record", "--pid", str(server.process.pid), "--rate", "250", "--format", "raw"]
+    spy = subprocess.Popen(
+        [*command, "--output", str(output), "--nonblocking"],
+        preexec_fn=lambda: pin(CLIENT_CPUS),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
 
 
 def _small_count(subscribers: int, rooms: int) -> int:
@@ -548,7 +593,7 @@ async def main_async(args: argparse.Namespace) -> list[Row]:
     sizes = [1, 100] if args.quick else [1, 100, 1000, 5000]
     if args.n:
         sizes = args.n
-    groups = [(n, 1) for n in sizes]
+    groups = [(n, args.rooms if args.n else 1) for n in sizes]
     if not args.quick and not args.n:
         groups.append((1000, 100))
     rows: list[Row] = []
@@ -556,7 +601,8 @@ async def main_async(args: argparse.Namespace) -> list[Row]:
     for n, room_count in groups:
         for kind in args.servers:
             try:
-                rows.extend(await run_group(kind, n, room_count, steady_run=(n == 1000 and room_count == 1)))
+                steady_run = n == 1000 and room_count == 1
+                rows.extend(await run_group(kind, n, room_count, steady_run=steady_run, profile=args.profile))
             except Exception as error:  # e.g. 5000 connections did not hold: report and go on
                 print(f"{kind} N={n} rooms={room_count}: FAILED {error!r}", file=sys.stderr, flush=True)
     return rows
@@ -572,6 +618,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--servers", nargs="+", default=["chatserver", "reference"], choices=["chatserver", "reference"]
     )
     parser.add_argument("--json", type=Path, help="write every row to this file")
+    parser.add_argument("--profile", type=Path, help="sample the servers with py-spy into this directory")
+    parser.add_argument(
+        "--rooms", type=int, default=1, help="with --n: spread the subscribers over this many rooms"
+    )
     args = parser.parse_args(argv)
     if (os.cpu_count() or 1) < 2:
         print("note: fewer than 2 CPUs; server and clients share a core", file=sys.stderr)

@@ -127,6 +127,8 @@ class Subscriber(asyncio.Protocol):
             if available >= length:
                 if opcode == 1:
                     self._text(buffer, body, min(length, HEAD_BYTES), length, now, stats)
+                elif opcode == 9:  # ping: uvicorn closes connections that do not answer (ws_ping_timeout)
+                    self._send_frame(0x8A, bytes(buffer[body : body + length]))
                 elif opcode == 8:
                     self.close_code = (buffer[body] << 8) | buffer[body + 1] if length >= 2 else 1005
                     self.transport.close()  # type: ignore[union-attr]
@@ -168,15 +170,17 @@ class Subscriber(asyncio.Protocol):
             self.control.put_nowait(message)
 
     def send_text(self, text: str) -> None:
-        payload = text.encode()
+        self._send_frame(0x81, text.encode())
+
+    def _send_frame(self, first: int, payload: bytes) -> None:
         mask = os.urandom(4)
         length = len(payload)
         if length < 126:
-            header = struct.pack(">BB", 0x81, 0x80 | length)
+            header = struct.pack(">BB", first, 0x80 | length)
         elif length < 65536:
-            header = struct.pack(">BBH", 0x81, 0x80 | 126, length)
+            header = struct.pack(">BBH", first, 0x80 | 126, length)
         else:
-            header = struct.pack(">BBQ", 0x81, 0x80 | 127, length)
+            header = struct.pack(">BBQ", first, 0x80 | 127, length)
         masked = (
             int.from_bytes(payload, "little") ^ int.from_bytes(mask * (length // 4 + 1), "little")
         ).to_bytes(length + 4, "little")[:length]

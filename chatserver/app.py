@@ -17,15 +17,17 @@ from chatserver.auth.accounts import AccountService
 from chatserver.auth.codes import build_code_sender
 from chatserver.auth.keys import SigningKeys
 from chatserver.auth.revocations import Revocations
+from chatserver.auth.signout_feed import SignoutFeed
 from chatserver.auth.tokens import TokenIssuer, TokenVerifier
 from chatserver.config import Settings
 from chatserver.execution.executor import Executor
+from chatserver.metrics import ServerMetrics
 from chatserver.persistence.accounts import AccountsRepository
 from chatserver.persistence.database import create_engine, migrate
 from chatserver.persistence.files import FilesRepository
 from chatserver.persistence.messages import MessagesRepository
-from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.pagination import PageTokens
+from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.users import UsersRepository
 from chatserver.realtime.publisher import RecordingPublisher
 from chatserver.schema import build_schema
@@ -69,7 +71,7 @@ class Services:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, metrics: ServerMetrics | None = None) -> AsyncIterator[Services]:
     """Open database, auth, broker and engine in order; close them in reverse."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.resolved_database_url)
@@ -111,7 +113,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         # Sign-out listeners (e.g. closing the user's WebSockets): services.accounts.signout_listeners.append(...)
         # --- rooms, messages, files ---
         services.rooms = RoomsRepository(engine)
-        services.messages = MessagesRepository(engine)
+        services.messages = await stack.enter_async_context(MessagesRepository(engine).running())
         signer = UrlSigner(secret)
         store = LocalDirectoryStore(settings.data_dir / "files", settings.resolved_public_url, signer)
         services.files = await stack.enter_async_context(
@@ -122,9 +124,17 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         # --- realtime engine ---
         services.schema = build_schema()
         services.realtime = _build_realtime(settings, services.schema)
+        if metrics is not None:  # /metrics reads the engine's counters; the broker wrapper times fan-out
+            metrics.realtime = services.realtime.metrics
+            services.realtime.broker = metrics.instrument(services.realtime.broker)
         await services.realtime.start()
         stack.push_async_callback(services.realtime.stop)  # closes every socket with 1001 after draining
         services.accounts.signout_listeners.append(services.realtime.disconnect_user)
+        if SignoutFeed.supported(services.realtime.broker):  # scale-out: sign-outs reach every replica
+            feed = SignoutFeed(services.realtime.broker, revocations, services.realtime.disconnect_user)
+            feed.start()
+            stack.push_async_callback(feed.stop)
+            services.accounts.signout_listeners.append(feed.announce)
         # --- schema and executor ---
         services.schema = services.schema or build_schema()
         publisher = services.realtime if services.realtime is not None else RecordingPublisher()
@@ -147,11 +157,12 @@ def _build_realtime(settings: Settings, schema: Any) -> Any:
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app; the lifespan opens the services."""
+    from chatserver.transport.health import RequestObserver
     from chatserver.transport.routes import build_routes
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        async with open_services(settings, metrics) as services:
             app.state.services = services
             log.info(
                 "chatserver ready: GraphQL and playground at %s/graphql, data in %s",
@@ -160,9 +171,11 @@ def create_app(settings: Settings) -> Starlette:
             )
             yield
 
-    return Starlette(
+    metrics = ServerMetrics()
+    app = Starlette(
         routes=build_routes(settings),
         middleware=[
+            Middleware(RequestObserver, metrics=metrics),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -170,7 +183,9 @@ def create_app(settings: Settings) -> Starlette:
                 allow_headers=CORS_ALLOWED_HEADERS,
                 expose_headers=["x-amzn-ErrorType", "x-amzn-RequestId"],
                 max_age=600,
-            )
+            ),
         ],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
+    return app

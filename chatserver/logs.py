@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from chatserver.config import Settings
+from chatserver.metrics import current_request_id
 
 
 class JsonFormatter(logging.Formatter):
@@ -18,7 +19,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None)
+        request_id = getattr(record, "request_id", None) or current_request_id()
         if request_id:
             entry["request_id"] = request_id
         if record.exc_info:

@@ -34,7 +34,8 @@ def fresh_database_url() -> Iterator[str]:
     if not admin:
         yield ""
         return
-    name = f"chatserver_test_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    run_id = "".join(c for c in os.environ.get("CHATSERVER_TEST_RUN_ID", "") if c.isalnum() or c == "_")[:24]
+    name = f"chatserver_test_{run_id or os.getpid()}_{uuid.uuid4().hex[:12]}"
     _run(_execute(admin, f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(admin, name)
@@ -73,3 +74,23 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
     thread.join(timeout=30)
     if errors:
         raise errors[0]
+
+
+def db_rows(settings: Any, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Read a running server's database (SQLite file or PostgreSQL) from a test, whatever loop is running."""
+    from sqlalchemy import text
+
+    from chatserver.persistence.database import create_engine
+
+    rows: list[tuple[Any, ...]] = []
+
+    async def query() -> None:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with engine.connect() as conn:
+                rows.extend(tuple(row) for row in await conn.execute(text(sql), params))
+        finally:
+            await engine.dispose()
+
+    _run(query())
+    return rows

@@ -51,7 +51,10 @@ def run_server(data_dir: Path, **overrides: object) -> Iterator[RunningServer]:
         with _serve(data_dir, overrides) as running:
             yield running
         return
-    with fresh_database_url() as database_url, _serve(data_dir, {**overrides, "database_url": database_url}) as running:
+    with (
+        fresh_database_url() as database_url,
+        _serve(data_dir, {**overrides, "database_url": database_url}) as running,
+    ):
         yield running
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from chatserver.errors import ChatServerError
+from chatserver.metrics import count_error
 
 log = logging.getLogger("chatserver.errors")
 
@@ -22,6 +23,7 @@ def appsync_error(
     locations: list[dict[str, Any]] | None = None,
     error_info: dict[str, Any] | None = None,
 ) -> AppSyncError:
+    count_error(error_type)
     return {
         "path": path,
         "data": None,

@@ -37,7 +37,28 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=8, max_overflow=8, pool_timeout=30)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "before_cursor_execute", _replace_nul, retval=True)
+    return engine
+
+
+def _replace_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL (SQLite can): store and look up U+FFFD instead of failing the request."""
+    if executemany:
+        return statement, [_without_nul(p) for p in parameters]
+    return statement, _without_nul(parameters)
+
+
+def _without_nul(parameters: Any) -> Any:
+    if isinstance(parameters, tuple | list):
+        if not any(isinstance(v, str) and "\x00" in v for v in parameters):
+            return parameters
+        return type(parameters)(v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in parameters)
+    if isinstance(parameters, dict):
+        return {k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in parameters.items()}
+    return parameters
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.clock import iso_now
+from chatserver.persistence.group_commit import MessageGroupCommitter
 from chatserver.persistence.pagination import Page, PageRequest, keyset_page
 from chatserver.persistence.tables import messages
 
@@ -25,12 +27,20 @@ class MessageRecord:
 
 
 class RoomMissing(Exception):
-    """The message's room does not exist (the foreign key refused the insert)."""
+    """The message's room does not exist."""
 
 
 class MessagesRepository:
+    """Messages; new ones go through a group committer, so `running()` must wrap the repository's use."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._writer = MessageGroupCommitter(engine)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[MessagesRepository]:
+        async with self._writer.running():
+            yield self
 
     async def create(
         self, *, message_id: str, room_id: str, owner: str, text: str | None, image_id: str | None
@@ -45,22 +55,19 @@ class MessagesRepository:
             created_at=now,
             updated_at=now,
         )
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    messages.insert().values(
-                        id=record.id,
-                        room_id=record.room_id,
-                        owner=record.owner,
-                        text=record.text,
-                        image_id=record.image_id,
-                        created_at=record.created_at,
-                        updated_at=record.updated_at,
-                    )
-                )
-        except IntegrityError:
-            # The foreign key to rooms is the existence check: one statement instead of two.
-            raise RoomMissing(room_id) from None
+        inserted = await self._writer.insert(
+            {
+                "id": record.id,
+                "room_id": record.room_id,
+                "owner": record.owner,
+                "text": record.text,
+                "image_id": record.image_id,
+                "created_at": record.created_at,
+                "updated_at": record.updated_at,
+            }
+        )
+        if not inserted:
+            raise RoomMissing(room_id)
         return record
 
     async def get(self, message_id: str) -> MessageRecord | None:

@@ -43,6 +43,8 @@ class Broker(Protocol):
 # Broker implementations by URL scheme, imported only when chosen (uvicorn's habit).
 BROKERS: dict[str, str] = {
     "memory": "chatserver.realtime.broker_memory:MemoryBroker",
+    "redis": "chatserver.realtime.broker_redis:RedisBroker",
+    "rediss": "chatserver.realtime.broker_redis:RedisBroker",
 }
 
 

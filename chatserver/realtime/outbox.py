@@ -9,7 +9,6 @@ writer task, and later frames queue behind it, so order is kept.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
@@ -21,6 +20,9 @@ class Outbox:
     """FIFO of text frames. `push` never blocks: past `limit` queued characters the outbox drops everything,
     marks itself `overflowed` and calls `on_overflow` once (the owner then disconnects the slow consumer).
 
+    With `send` and `spawn` given, frames go out directly while nothing is queued, and `spawn()` is called
+    when a writer task is needed (a send suspended, or frames queued); the owner then runs `drain(send)` in
+    one task, which returns when the backlog is gone. Without them, frames queue until `drain` is called.
     Sizes are counted in characters; frames are JSON, so for ASCII payloads (base64 audio, ids) that is bytes.
     """
 
@@ -31,20 +33,30 @@ class Outbox:
         "_limit",
         "_on_overflow",
         "_pending",
+        "_send",
         "_size",
-        "_waiter",
+        "_spawn",
+        "_writing",
         "failed",
         "overflowed",
     )
 
-    def __init__(self, limit: int, on_overflow: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        limit: int,
+        on_overflow: Callable[[], None],
+        send: Send | None = None,
+        spawn: Callable[[], None] | None = None,
+    ) -> None:
         self._frames: deque[str] = deque()
         self._size = 0
         self._limit = limit
         self._on_overflow = on_overflow
-        self._waiter: asyncio.Future[None] | None = None
-        self._direct: Send | None = None  # set while the writer is idle and nothing is queued
+        self._send = send
+        self._spawn = spawn
+        self._direct: Send | None = send if spawn is not None else None
         self._pending: tuple[Coroutine[Any, Any, None], Any] | None = None
+        self._writing = False
         self._closed = False
         self.overflowed = False
         self.failed = False  # a send raised: the peer is gone
@@ -53,24 +65,29 @@ class Outbox:
     def queued_bytes(self) -> int:
         return self._size
 
+    @property
+    def writing(self) -> bool:
+        """True while a writer task is (or should be) draining a backlog."""
+        return self._writing
+
     def push(self, frame: str) -> bool:
         """Send or queue `frame`; False when the outbox is closed or has just overflowed."""
         if self._closed:
             return False
         direct = self._direct
         if direct is not None:
-            coroutine = direct(frame)  # type: ignore[assignment]
+            coroutine = direct(frame)
             try:
                 blocker = coroutine.send(None)  # type: ignore[attr-defined]
             except StopIteration:
                 return True
             except Exception:
-                self._fail()
+                self.fail()
                 return False
-            # The send suspended: the writer finishes it; later frames wait behind it.
+            # The send suspended: a writer finishes it; later frames wait behind it.
             self._direct = None
             self._pending = (coroutine, blocker)  # type: ignore[assignment]
-            self._wake()
+            self._need_writer()
             return True
         size = self._size + len(frame)
         if size > self._limit:
@@ -79,63 +96,55 @@ class Outbox:
             self._closed = True
             self.overflowed = True
             self._direct = None
-            self._wake()
             self._on_overflow()
             return False
         self._frames.append(frame)
         self._size = size
+        self._need_writer()
         return True
 
     def close(self) -> None:
-        """Accept no more frames; the writer sends what is queued, then returns."""
+        """Accept no more frames; a running writer still sends what is queued."""
         self._closed = True
         self._direct = None
-        self._wake()
 
-    def _fail(self) -> None:
+    def fail(self) -> None:
+        """The peer is gone: drop everything."""
         self.failed = True
         self._closed = True
         self._direct = None
         self._frames.clear()
         self._size = 0
-        self._wake()
 
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    def _need_writer(self) -> None:
+        if self._spawn is not None and not self._writing:
+            self._writing = True
+            self._direct = None
+            self._spawn()
 
     async def drain(self, send: Send) -> None:
-        """The writer loop: send frames in order until closed and empty (or overflowed)."""
+        """Send the backlog in order (a suspended send first), then return to direct sending."""
         frames = self._frames
-        loop = asyncio.get_running_loop()
+        self._writing = True
+        self._direct = None
         try:
             while True:
                 pending = self._pending
                 if pending is not None:
                     self._pending = None
                     await _Resume(*pending)
-                    continue
-                while frames:
+                elif frames:
                     if self.overflowed:
                         return
                     frame = frames.popleft()
                     self._size -= len(frame)
                     await send(frame)
-                    if self._pending is not None:
-                        break
-                if self._pending is not None:
-                    continue
-                if self._closed:
-                    return
-                self._waiter = loop.create_future()
-                self._direct = send
-                try:
-                    await self._waiter
-                finally:
-                    self._direct = None
-                    self._waiter = None
+                else:
+                    break
+            if not self._closed and self._spawn is not None:
+                self._direct = self._send
         finally:
+            self._writing = False
             pending = self._pending
             if pending is not None:
                 self._pending = None

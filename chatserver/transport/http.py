@@ -16,6 +16,7 @@ from chatserver.errors import (
     PayloadTooLarge,
     UnauthorizedException,
 )
+from chatserver.metrics import count_error, current_request_id
 from chatserver.transport.playground import playground_html
 
 EMPTY_BODY = "Request body is empty."
@@ -24,7 +25,7 @@ UNPARSABLE = "Unable to parse GraphQL query."
 
 async def graphql_endpoint(request: Request) -> Response:
     """`POST /graphql` and `GET /graphql` (a browser asking for HTML gets the playground)."""
-    request_id = str(uuid.uuid4())
+    request_id = current_request_id() or str(uuid.uuid4())
     if (
         request.method == "GET"
         and "query" not in request.query_params
@@ -53,6 +54,7 @@ async def graphql_endpoint(request: Request) -> Response:
 def error_response(error: ChatServerError, request_id: str) -> JSONResponse:
     """A request refused before execution: AppSync's status code, body and headers."""
     headers = {"x-amzn-RequestId": request_id}
+    count_error(error.error_type)
     if isinstance(error, UnauthorizedException):
         headers["x-amzn-ErrorType"] = error.error_type
     body = {"errors": [{"errorType": error.error_type, "message": error.message}]}

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from chatserver.config import Settings
 from chatserver.transport.auth_routes import auth_routes
 from chatserver.transport.files import file_routes
+from chatserver.transport.health import health_routes
 from chatserver.transport.http import graphql_endpoint
 from chatserver.transport.websocket import graphql_websocket
 
@@ -18,6 +19,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     # --- files (presigned PUT/GET) ---
     routes.extend(file_routes())
     # --- health and metrics ---
+    routes.extend(health_routes())
     # --- GraphQL over WebSocket (/graphql, /graphql/realtime): before the HTTP routes of the same paths ---
     routes.append(WebSocketRoute("/graphql", graphql_websocket))
     routes.append(WebSocketRoute("/graphql/realtime", graphql_websocket))

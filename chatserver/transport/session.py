@@ -33,6 +33,7 @@ log = logging.getLogger("chatserver.websocket")
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # graceful shutdown, and the end of a connection's maximum age
 CLOSE_SLOW_CONSUMER = 1013  # "try again later": the outgoing buffer overflowed
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_UNAUTHORIZED = 4401  # global sign-out
 
 CLOSE_GRACE_SECONDS = 5.0  # after a close request, how long the queue may take to drain before an abort
@@ -125,7 +126,12 @@ class Session:
         self.codec = codec
         self.state = State.CONNECTING
         self.identity: Identity | None = None
-        self.outbox = Outbox(self.settings.max_outgoing_bytes, self._overflowed)
+        self.outbox = Outbox(
+            self.settings.max_outgoing_bytes,
+            self._overflowed,
+            send=websocket.send_text,
+            spawn=self._spawn_writer,
+        )
         self.subscriptions: dict[str, Subscriber] = {}
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._close: tuple[int, str] = (CLOSE_NORMAL, "")
@@ -156,6 +162,7 @@ class Session:
         self._close = (code, reason)
         self._stop_everything()
         self.outbox.close()
+        self._closer = asyncio.create_task(self._close_when_drained())
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(CLOSE_GRACE_SECONDS, self._abort))
 
@@ -167,7 +174,6 @@ class Session:
         loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
         self.engine.add_connection(self)
-        self._writer = asyncio.create_task(self._write())
         self._timers.append(loop.call_later(self.settings.connection_init_timeout, self._init_expired))
         self._timers.append(loop.call_later(self.settings.max_connection_age, self._max_age))
         try:
@@ -201,18 +207,34 @@ class Session:
             if not isinstance(data, dict) or not isinstance(data.get("type"), str):
                 codec.invalid(self, "Invalid message")
                 continue
-            await codec.handle(self, data)
+            try:
+                await codec.handle(self, data)
+            except Exception:
+                log.exception("%s message failed", type(codec).__name__)
+                self.disconnect(CLOSE_INTERNAL_ERROR, "Internal error")
+
+    def _spawn_writer(self) -> None:
+        self._writer = asyncio.create_task(self._write())
 
     async def _write(self) -> None:
-        send = self.websocket.send_text
+        """The connection's one writer: runs only while there is a backlog (see Outbox)."""
         try:
-            await self.outbox.drain(send)
-            if self.outbox.overflowed:
+            await self.outbox.drain(self.websocket.send_text)
+        except Exception as error:  # the peer went away mid-send: nothing left to tell it
+            log.debug("writer stopped: %r", error)
+            self.outbox.fail()
+
+    async def _close_when_drained(self) -> None:
+        try:
+            writer = self._writer
+            if writer is not None and not writer.done():
+                await writer
+            if self.outbox.overflowed or self.outbox.failed:
                 return
             code, reason = self._close
             await self.websocket.close(code, reason)
-        except Exception as error:  # the peer went away mid-send: nothing left to tell it
-            log.debug("writer stopped: %r", error)
+        except Exception as error:
+            log.debug("close failed: %r", error)
 
     async def _finish(self) -> None:
         self.state = State.CLOSED
@@ -222,11 +244,12 @@ class Session:
             timer.cancel()
         if self._ka_timer is not None:
             self._ka_timer.cancel()
-        for task in (self._writer, self._closer):
+        closer = self._closer
+        if closer is not None and not closer.done() and not self._aborted:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(closer), SLOW_CLOSE_SECONDS)
+        for task in (self._closer, self._writer):
             if task is not None and not task.done():
-                if not self._aborted and task is self._writer and self._close[0] != CLOSE_NORMAL:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(task), SLOW_CLOSE_SECONDS)
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
@@ -395,6 +418,10 @@ class Session:
                     request.get("operationName"),
                     prepared.identity,
                 )
+            except Exception:
+                log.exception("operation %s failed", prepared.op_id)
+                message = "An internal error occurred."
+                result = {"data": None, "errors": [{"errorType": "InternalFailure", "message": message}]}
             finally:
                 self.operations.pop(prepared.op_id, None)
             if self.state is State.READY:

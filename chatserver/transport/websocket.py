@@ -79,3 +79,27 @@ async def graphql_websocket(websocket: WebSocket) -> None:
         await websocket.send_denial_response(codec)
         return
     await Session(websocket, context, codec).run()
+
+
+SHUTDOWN_DRAIN_SECONDS = 10.0
+
+
+def draining_server_class() -> type:
+    """A uvicorn.Server whose shutdown first closes every WebSocket with 1001 after draining its queue.
+
+    uvicorn closes open WebSockets with 1012 *before* the lifespan shutdown runs, so the engine's own
+    `stop()` (which closes with 1001) would find nothing left to close; `chatserver serve` runs this class.
+    """
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            for server in self.servers:
+                server.close()  # no new connections while the old ones drain
+            services = getattr(getattr(self.config.app, "state", None), "services", None)
+            engine = getattr(services, "realtime", None)
+            if engine is not None:
+                await engine.close_all(1001, "Server shutting down", SHUTDOWN_DRAIN_SECONDS)
+            await super().shutdown(sockets)
+
+    return DrainingServer

@@ -130,9 +130,9 @@ async def test_failed_mutation_publishes_nothing(world: World) -> None:
     assert event["payload"]["data"]["onCreateMessageByRoomId"]["id"] == sent["messageId"]
 
 
-async def test_publisher_receives_field_names_only_selected_fields(tmp_path: Path) -> None:
+async def test_publisher_receives_field_names_only_selected_fields(tmp_path: Path, database_url: str) -> None:
     """In process, with the publish interface itself recording: absent fields are absent, not null."""
-    settings = Settings(data_dir=tmp_path / "data", auto_confirm=True)
+    settings = Settings(data_dir=tmp_path / "data", auto_confirm=True, database_url=database_url)
     async with open_services(settings) as services:
         await services.accounts.create_user("alice", PASSWORD, "alice@example.com", confirmed=True)
         identity = services.verifier.verify(await services.accounts.mint_access_token("alice"))

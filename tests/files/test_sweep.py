@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from chatserver.persistence.rooms import RoomsRepository
 from chatserver.storage.local import LocalDirectoryStore
 from chatserver.storage.service import FileService
 from chatserver.storage.signing import UrlSigner
+from tests.databases import db_rows
 from tests.files.helpers import png, token_for, upload_target
 from tests.server import run_server
 
@@ -46,8 +46,8 @@ async def _uploaded(service: FileService, owner: str) -> tuple[str, str]:
     return target.image_id, target.key
 
 
-async def test_sweep_removes_orphans_and_expired_uploads_only(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, url_ttl=TTL)
+async def test_sweep_removes_orphans_and_expired_uploads_only(tmp_path: Path, database_url: str) -> None:
+    settings = Settings(data_dir=tmp_path, url_ttl=TTL, database_url=database_url)
     engine = create_engine(settings.resolved_database_url)
     try:
         await migrate(engine)
@@ -93,16 +93,9 @@ def test_server_sweeps_expired_pending_uploads(tmp_path: Path) -> None:
     with run_server(tmp_path / "data", auto_confirm=True, url_ttl=1, file_sweep_interval=1) as server:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             target = upload_target(client, token_for(client, "alice"), size=100)
-        database = server.settings.data_dir / "chatserver.db"
 
         def pending() -> list[tuple[str]]:
-            connection = sqlite3.connect(database)
-            try:
-                return connection.execute(
-                    "SELECT key FROM files WHERE image_id = ?", (target["imageId"],)
-                ).fetchall()
-            finally:
-                connection.close()
+            return db_rows(server.settings, "SELECT key FROM files WHERE image_id = :i", i=target["imageId"])
 
         assert pending() == [(target["key"],)]
         deadline = time.monotonic() + 15

@@ -123,7 +123,9 @@ async def test_accounts_username_unique_and_revocations(engine: AsyncEngine) -> 
         await store.create(_account("s2", "alice"))
     big = 2**40  # epoch seconds far beyond 32 bits stay exact
     await store.add_refresh_token(
-        RefreshRecord(token_hash="h", sub="s1", origin_jti="j", auth_time=big, expires_at=big + 1, revoked=False),
+        RefreshRecord(
+            token_hash="h", sub="s1", origin_jti="j", auth_time=big, expires_at=big + 1, revoked=False
+        ),
         now=0,
     )
     stored = await store.get_refresh_token("h")
@@ -146,3 +148,11 @@ async def test_users_profile_created_once(engine: AsyncEngine) -> None:
     for _ in range(2):
         await users.create_profile(sub="s1", username="alice", email=None, given_name=None, family_name=None)
     assert (await users.get("s1")).username == "alice"
+
+
+async def test_text_with_nul_is_stored_and_looked_up_without_failing(engine: AsyncEngine) -> None:
+    rooms, messages = RoomsRepository(engine), MessagesRepository(engine)
+    assert await rooms.get("\x00") is None
+    await rooms.create(room_id="r1", name="one", owner=None)
+    stored = await messages.create(message_id="m1", room_id="r1", owner="u", text="a\x00b", image_id=None)
+    assert (await messages.get(stored.id)).text in {"a\x00b", "a\ufffdb"}  # PostgreSQL text cannot hold NUL
