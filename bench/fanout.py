@@ -14,6 +14,12 @@ Scenarios per N: server RSS with N idle subscribed connections; `single`: isolat
 at a time, each waiting for all N deliveries (latency of one publish to N); `burst small` / `burst 30KB`: M
 publishes back to back, 4 in flight (deliveries/s); and for N = 1000 `4/s 30KB`: 4 publishes/s of 30 KB clips for
 10 s. Also N = 1000 spread over 100 rooms. Everything runs on 127.0.0.1, bounded in count and time.
+
+Columns: deliv/s counts from the first publish sent to the last delivery received; latencies are publish (mutation
+sent) to receive, across all subscribers; `lost` = deliveries missing when the bench stops waiting; `order` = events
+seen out of publish order (sequential scenarios only); `cpu us/d` = server CPU time (all threads) per delivery, which
+does not depend on what else runs on the machine; `starved` = share of the scenario's wall time the server's threads
+were runnable but waiting for their CPU (other processes on it): when it is high, wall-clock figures are unreliable.
 """
 
 from __future__ import annotations
@@ -119,6 +125,19 @@ class Server:
 
     def rss_kb(self) -> int:
         return rss_kb(self.process.pid)
+
+    def runqueue_wait_seconds(self) -> float:
+        """Time the server's threads spent runnable but waiting for a CPU (taken by other processes)."""
+        total = 0
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                total += int((task / "schedstat").read_text().split()[1])
+        return total / 1e9
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process (all threads) so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
@@ -401,6 +420,8 @@ class Row:
     closed_by_server: int = 0
     idle_rss_mb: float | None = None
     kb_per_connection: float | None = None
+    cpu_us_per_delivery: float | None = None  # server CPU time spent per delivery (robust to other load)
+    starved_pct: float | None = None  # share of the scenario's wall time the server waited for its CPU
 
 
 def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) -> Row:
@@ -468,11 +489,21 @@ async def run_group(
             for scenario, size, go in plans:
                 clients.ask("reset")
                 name = f"{kind}-{subscribers}x{room_count}-{scenario.replace('/', 'per')}-{size}"
+                cpu_before, waited_before, began = (
+                    server.cpu_seconds(),
+                    server.runqueue_wait_seconds(),
+                    time.monotonic(),
+                )
                 with sampled(server, profile / f"{name}.txt" if profile else None):
                     published = await go()
+                cpu = server.cpu_seconds() - cpu_before
+                starved = (server.runqueue_wait_seconds() - waited_before) / (time.monotonic() - began)
                 count = sum(published.per_room.values()) + published.errors
                 row = Row(kind, scenario, subscribers, room_count, size, count)
                 rows.append(measure(clients, published, row, ordered=scenario != "burst"))
+                row.starved_pct = 100 * starved
+                if row.deliveries:
+                    row.cpu_us_per_delivery = cpu * 1e6 / row.deliveries
                 print(_format(rows[-1]), file=sys.stderr, flush=True)
         finally:
             clients.close()
@@ -517,7 +548,8 @@ def _clip_count(subscribers: int, rooms: int) -> int:
 
 HEADER = (
     f"{'server':<10} {'scenario':<8} {'N':>5} {'rooms':>5} {'payload':>7} {'pubs':>5} {'deliv':>7} "
-    f"{'deliv/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'lost':>5} {'order':>5} {'RSS MB':>7} {'KB/conn':>7}"
+    f"{'deliv/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'lost':>5} {'order':>5} {'RSS MB':>7} {'KB/conn':>7} "
+    f"{'cpu us/d':>8} {'starved':>7}"
 )
 
 
@@ -535,7 +567,7 @@ def _format(row: Row) -> str:
     return (
         f"{row.server:<10} {row.scenario:<8} {row.subscribers:>5} {row.rooms:>5} {payload:>7} {row.publishes:>5} "
         f"{row.deliveries:>7} {row.per_second:>9.0f} {row.p50_ms:>8.2f} {row.p99_ms:>8.2f} {row.max_ms:>8.2f} "
-        f"{row.lost:>5} {order:>5} {'':>7} {'':>7}{extra}"
+        f"{row.lost:>5} {order:>5} {'':>7} {'':>7} {row.cpu_us_per_delivery or 0:>8.1f} {row.starved_pct or 0:>6.0f}%{extra}"
     )
 
 
@@ -564,6 +596,12 @@ def targets(rows: Sequence[Row]) -> list[str]:
             lines.append(
                 f"fan-out N={n} small: {ours.per_second:.0f}/s vs reference {ref.per_second:.0f}/s = {ratio:.2f}x (target >= 0.5x) {verdict}"
             )
+            if ours.cpu_us_per_delivery and ref.cpu_us_per_delivery:
+                cpu_ratio = ref.cpu_us_per_delivery / ours.cpu_us_per_delivery
+                lines.append(
+                    f"  per server CPU-second: {1e6 / ours.cpu_us_per_delivery:.0f}/s vs reference "
+                    f"{1e6 / ref.cpu_us_per_delivery:.0f}/s = {cpu_ratio:.2f}x"
+                )
     ours, ref = _find(rows, "chatserver", "single", 1000), _find(rows, "reference", "single", 1000)
     if ours and ref and ref.p99_ms:
         for label, a, b in (("p99", ours.p99_ms, ref.p99_ms), ("last-subscriber", ours.max_ms, ref.max_ms)):

@@ -118,7 +118,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from chatserver.logs import configure_logging
 
     configure_logging(settings)
-    uvicorn.run(
+    from chatserver.transport.websocket import draining_server_class
+
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -130,6 +132,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=10,
         lifespan="on",
     )
+    # Closes every WebSocket with 1001 after draining, before uvicorn's own shutdown (which would use 1012).
+    draining_server_class()(config).run()
     return 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,8 @@ import uvicorn
 from chatserver.app import create_app
 from chatserver.config import Settings
 from tests.databases import fresh_database_url
+
+TEST_BROKER_ENV = "CHATSERVER_TEST_BROKER_URL"
 
 
 def free_port() -> int:
@@ -45,7 +49,9 @@ def run_server(data_dir: Path, **overrides: object) -> Iterator[RunningServer]:
     """Start the real server on 127.0.0.1:<free port> and stop it afterwards.
 
     Without a `database_url` override the server gets a fresh database of its own: a SQLite file in `data_dir`,
-    or a new PostgreSQL database when CHATSERVER_TEST_DATABASE_URL is set (see tests/databases.py).
+    or a new PostgreSQL database when CHATSERVER_TEST_DATABASE_URL is set (see tests/databases.py). Without a
+    `broker_url` override it uses the in-memory broker, or Redis with a prefix of its own when
+    CHATSERVER_TEST_BROKER_URL is set.
     """
     if "database_url" in overrides:
         with _serve(data_dir, overrides) as running:
@@ -61,6 +67,13 @@ def run_server(data_dir: Path, **overrides: object) -> Iterator[RunningServer]:
 @contextmanager
 def _serve(data_dir: Path, overrides: dict[str, object]) -> Iterator[RunningServer]:
     port = free_port()
+    broker = os.environ.get(TEST_BROKER_ENV, "").strip()
+    if broker and "broker_url" not in overrides:  # the whole suite on Redis: one switch, a prefix per server
+        overrides = {
+            **overrides,
+            "broker_url": broker,
+            "broker_prefix": f"chatserver-test:{uuid.uuid4().hex}",
+        }
     settings = Settings(data_dir=data_dir, port=port, host="127.0.0.1", **overrides)  # type: ignore[arg-type]
     config = uvicorn.Config(
         create_app(settings),

@@ -128,6 +128,8 @@ async def test_cluster_subscriber_on_one_replica_receives_writes_through_another
         sent = await _send_message(c, token, room, "and through C")
         for ws in sockets:
             assert await _next_message(ws) == sent
+        assert await asyncio.to_thread(_gauge, a, "chatserver_deliveries_total") >= 6
+        assert await asyncio.to_thread(_gauge, a, "chatserver_publish_to_send_seconds_count") >= 2
     finally:
         for ws in sockets:
             await ws.close()

@@ -11,6 +11,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import unquote
 
 from chatserver.errors import UnauthorizedException
+from chatserver.transport.json_codec import loads_strict
 from chatserver.transport.session import Session, StartRefused
 
 SUBPROTOCOL = "graphql-ws"
@@ -154,8 +155,9 @@ class AppSyncRealtimeCodec:
     def handle_connection_init(self, session: Session) -> None:
         if session.identity is not None:
             return  # already acknowledged: a repeated init changes nothing
+        header, self.header = self.header, None  # not kept for the connection's life
         try:
-            identity = session.authenticate(authorization_of(self.header))
+            identity = session.authenticate(authorization_of(header))
         except UnauthorizedException as error:
             session.send(
                 {
@@ -238,7 +240,7 @@ def _request_of(data: Any) -> dict[str, Any] | None:
     """`payload.data` is a JSON string; a few clients send the object itself, which is accepted too."""
     if isinstance(data, str):
         try:
-            data = json.loads(data)
+            data = loads_strict(data)
         except ValueError:
             return None
     return data if isinstance(data, dict) else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from chatserver.auth.accounts import AccountService, CodeDelivery
 from chatserver.auth.errors import AuthError, InvalidParameterException
 from chatserver.auth.keys import ALGORITHM
 from chatserver.auth.tokens import ACCESS_SCOPE, IssuedTokens
+from chatserver.transport.json_codec import loads_strict
 
 log = logging.getLogger("chatserver.transport.auth")
 
@@ -203,7 +203,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         raise InvalidParameterException("Request body must be a JSON object")
     try:
-        body = json.loads(raw)
+        body = loads_strict(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidParameterException("Request body is not valid JSON") from None
     if not isinstance(body, dict):

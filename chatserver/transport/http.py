@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -17,6 +16,7 @@ from chatserver.errors import (
     UnauthorizedException,
 )
 from chatserver.metrics import count_error, current_request_id
+from chatserver.transport.json_codec import loads_strict
 from chatserver.transport.playground import playground_html
 
 EMPTY_BODY = "Request body is empty."
@@ -83,8 +83,8 @@ def _parse_post(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | N
     if not body.strip():
         raise MalformedHttpRequest(EMPTY_BODY)
     try:
-        payload = _json(body)
-    except (ValueError, RecursionError):
+        payload = loads_strict(body)
+    except ValueError:
         if content_type.startswith("application/graphql"):
             try:
                 return body.decode(), None, None  # a bare document, as GraphQL-over-HTTP allows
@@ -94,21 +94,13 @@ def _parse_post(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | N
     return _operation_parts(payload)
 
 
-def _json(raw: bytes | str) -> Any:
-    """`json.loads`, also refusing unpaired surrogates (from `\\u` escapes), which no later layer can encode."""
-    value = json.loads(raw)
-    if (b"\\u" if isinstance(raw, bytes) else "\\u") in raw:
-        json.dumps(value, ensure_ascii=False).encode()  # UnicodeEncodeError is a ValueError
-    return value
-
-
 def _parse_get(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
     params = request.query_params
     variables: Any = None
     if params.get("variables"):
         try:
-            variables = _json(params["variables"])
-        except (ValueError, RecursionError):
+            variables = loads_strict(params["variables"])
+        except ValueError:
             raise MalformedHttpRequest("variables must be a JSON object.") from None
     return _operation_parts(
         {"query": params.get("query"), "variables": variables, "operationName": params.get("operationName")}

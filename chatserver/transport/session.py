@@ -27,6 +27,7 @@ from chatserver.realtime.compiler import CompiledSubscription, SubscriptionRejec
 from chatserver.realtime.engine import RealtimeEngine
 from chatserver.realtime.hub import Subscriber
 from chatserver.realtime.outbox import Outbox
+from chatserver.transport.json_codec import loads_strict
 
 log = logging.getLogger("chatserver.websocket")
 
@@ -118,6 +119,30 @@ class Codec(Protocol):
 class Session:
     """One WebSocket connection, whatever its protocol. Implements realtime.engine.Connection."""
 
+    __slots__ = (
+        "__weakref__",
+        "_aborted",
+        "_close",
+        "_closed",
+        "_closer",
+        "_ka_timer",
+        "_main",
+        "_timers",
+        "_tokens",
+        "_tokens_at",
+        "_writer",
+        "codec",
+        "context",
+        "engine",
+        "identity",
+        "operations",
+        "outbox",
+        "settings",
+        "state",
+        "subscriptions",
+        "websocket",
+    )
+
     def __init__(self, websocket: WebSocket, context: RealtimeContext, codec: Codec) -> None:
         self.websocket = websocket
         self.context = context
@@ -141,7 +166,7 @@ class Session:
         self._aborted = False
         self._timers: list[asyncio.TimerHandle] = []
         self._ka_timer: asyncio.TimerHandle | None = None
-        self._closed = asyncio.Event()
+        self._closed: asyncio.Future[None] | bool = False  # True once closed; a future while awaited
         self._tokens = START_BURST
         self._tokens_at = time.monotonic()
 
@@ -152,7 +177,11 @@ class Session:
         return self.identity.sub if self.identity else None
 
     async def wait_closed(self) -> None:
-        await self._closed.wait()
+        if self._closed is True:
+            return
+        if self._closed is False:
+            self._closed = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._closed)
 
     def disconnect(self, code: int, reason: str) -> None:
         """Close after the queued frames are sent (aborted after CLOSE_GRACE_SECONDS if they cannot be)."""
@@ -188,30 +217,36 @@ class Session:
 
     async def _read(self) -> None:
         receive = self.websocket.receive
-        codec = self.codec
         while True:
-            message = await receive()
-            if message["type"] == "websocket.disconnect":
+            # No local keeps the last frame alive while waiting (a start frame carries a ~1 KB token).
+            if await self._on_message(await receive()):
                 return
-            if self.state is not State.READY and self.state is not State.CONNECTING:
-                continue
-            text = message.get("text")
-            if text is None:
-                codec.invalid(self, "Binary frames are not supported")
-                continue
-            try:
-                data = json.loads(text)
-            except ValueError:
-                codec.invalid(self, "Invalid JSON")
-                continue
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                codec.invalid(self, "Invalid message")
-                continue
-            try:
-                await codec.handle(self, data)
-            except Exception:
-                log.exception("%s message failed", type(codec).__name__)
-                self.disconnect(CLOSE_INTERNAL_ERROR, "Internal error")
+
+    async def _on_message(self, message: Mapping[str, Any]) -> bool:
+        """Handle one ASGI message; True when the socket is gone."""
+        if message["type"] == "websocket.disconnect":
+            return True
+        if self.state is not State.READY and self.state is not State.CONNECTING:
+            return False
+        codec = self.codec
+        text = message.get("text")
+        if text is None:
+            codec.invalid(self, "Binary frames are not supported")
+            return False
+        try:
+            data = loads_strict(text)
+        except ValueError:
+            codec.invalid(self, "Invalid JSON")
+            return False
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            codec.invalid(self, "Invalid message")
+            return False
+        try:
+            await codec.handle(self, data)
+        except Exception:
+            log.exception("%s message failed", type(codec).__name__)
+            self.disconnect(CLOSE_INTERNAL_ERROR, "Internal error")
+        return False
 
     def _spawn_writer(self) -> None:
         self._writer = asyncio.create_task(self._write())
@@ -254,7 +289,9 @@ class Session:
                 with contextlib.suppress(BaseException):
                     await task
         self.engine.remove_connection(self)
-        self._closed.set()
+        waiter, self._closed = self._closed, True
+        if isinstance(waiter, asyncio.Future) and not waiter.done():
+            waiter.set_result(None)
 
     def _stop_everything(self) -> None:
         for subscriber in self.subscriptions.values():
@@ -366,6 +403,8 @@ class Session:
                 raise StartRefused(
                     StartRefused.UNSUPPORTED, f"{kind} not supported through the realtime channel"
                 )
+            if len(self.operations) >= self.settings.max_subscriptions_per_connection:
+                raise StartRefused(StartRefused.RATE, "Rate limit exceeded")  # too many in flight
             return Prepared(op_id, kind, identity, request)
         limit = self.settings.max_subscriptions_per_connection
         if len(self.subscriptions) >= limit:

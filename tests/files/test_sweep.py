@@ -61,30 +61,31 @@ async def test_sweep_removes_orphans_and_expired_uploads_only(tmp_path: Path, da
             signer=signer,
             clock=lambda: now[0],
         )
-        rooms, messages = RoomsRepository(engine), MessagesRepository(engine)
-        await rooms.create(room_id="r", name="r", owner="alice")
+        rooms = RoomsRepository(engine)
+        async with MessagesRepository(engine).running() as messages:
+            await rooms.create(room_id="r", name="r", owner="alice")
 
-        kept_id, kept_key = await _uploaded(service, "alice")
-        await messages.create(message_id="m1", room_id="r", owner="alice", text=None, image_id=kept_id)
-        orphan_id, orphan_key = await _uploaded(service, "alice")
-        await messages.create(message_id="m2", room_id="r", owner="alice", text=None, image_id=orphan_id)
-        await messages.delete(message_id="m2", owner="alice")
-        await service.create_upload(owner="alice", filename="b.png", content_type="image/png", size=10)
+            kept_id, kept_key = await _uploaded(service, "alice")
+            await messages.create(message_id="m1", room_id="r", owner="alice", text=None, image_id=kept_id)
+            orphan_id, orphan_key = await _uploaded(service, "alice")
+            await messages.create(message_id="m2", room_id="r", owner="alice", text=None, image_id=orphan_id)
+            await messages.delete(message_id="m2", owner="alice")
+            await service.create_upload(owner="alice", filename="b.png", content_type="image/png", size=10)
 
-        # Within the grace period nothing goes: the client may still be about to send its message.
-        assert (await service.sweeper.sweep_once()).orphans == 0
-        assert (store.root / orphan_key).exists()
+            # Within the grace period nothing goes: the client may still be about to send its message.
+            assert (await service.sweeper.sweep_once()).orphans == 0
+            assert (store.root / orphan_key).exists()
 
-        now[0] += 2 * TTL + 1
-        fresh_id, fresh_key = await _uploaded(service, "alice")  # uploaded just now, no message yet
-        result = await service.sweeper.sweep_once()
+            now[0] += 2 * TTL + 1
+            fresh_id, fresh_key = await _uploaded(service, "alice")  # uploaded just now, no message yet
+            result = await service.sweeper.sweep_once()
 
-        assert (result.orphans, result.expired_uploads) == (1, 1)
-        assert not (store.root / orphan_key).exists()
-        assert await service.download_url(orphan_id) is None
-        assert (store.root / kept_key).exists() and await service.download_url(kept_id) is not None
-        assert (store.root / fresh_key).exists()
-        await service.require_uploaded(fresh_id, "alice")
+            assert (result.orphans, result.expired_uploads) == (1, 1)
+            assert not (store.root / orphan_key).exists()
+            assert await service.download_url(orphan_id) is None
+            assert (store.root / kept_key).exists() and await service.download_url(kept_id) is not None
+            assert (store.root / fresh_key).exists()
+            await service.require_uploaded(fresh_id, "alice")
     finally:
         await engine.dispose()
 

@@ -28,6 +28,12 @@ async def engine(tmp_path: Path, database_url: str) -> AsyncIterator[AsyncEngine
     await engine.dispose()
 
 
+@pytest.fixture
+async def messages(engine: AsyncEngine) -> AsyncIterator[MessagesRepository]:
+    async with MessagesRepository(engine).running() as repository:
+        yield repository
+
+
 def _account(sub: str, username: str) -> AccountRecord:
     return AccountRecord(
         sub=sub,
@@ -63,23 +69,21 @@ async def test_rooms_duplicate_id_is_room_exists(engine: AsyncEngine) -> None:
     assert (await rooms.get("r1")).name == "one"
 
 
-async def test_messages_in_missing_room_is_room_missing(engine: AsyncEngine) -> None:
+async def test_messages_in_missing_room_is_room_missing(messages: MessagesRepository) -> None:
     with pytest.raises(RoomMissing):
-        await MessagesRepository(engine).create(
-            message_id="m1", room_id="nowhere", owner="u", text="hi", image_id=None
-        )
+        await messages.create(message_id="m1", room_id="nowhere", owner="u", text="hi", image_id=None)
 
 
-async def test_messages_room_delete_cascades(engine: AsyncEngine) -> None:
-    rooms, messages = RoomsRepository(engine), MessagesRepository(engine)
+async def test_messages_room_delete_cascades(engine: AsyncEngine, messages: MessagesRepository) -> None:
+    rooms = RoomsRepository(engine)
     await rooms.create(room_id="r1", name="one", owner=None)
     await messages.create(message_id="m1", room_id="r1", owner="u", text="hi", image_id=None)
     await rooms.delete("r1")
     assert await messages.get("m1") is None
 
 
-async def test_messages_owner_conditions_hold(engine: AsyncEngine) -> None:
-    rooms, messages = RoomsRepository(engine), MessagesRepository(engine)
+async def test_messages_owner_conditions_hold(engine: AsyncEngine, messages: MessagesRepository) -> None:
+    rooms = RoomsRepository(engine)
     await rooms.create(room_id="r1", name="one", owner=None)
     await messages.create(message_id="m1", room_id="r1", owner="alice", text="hi", image_id=None)
     assert (
@@ -95,8 +99,10 @@ async def test_messages_owner_conditions_hold(engine: AsyncEngine) -> None:
 
 
 @pytest.mark.parametrize("descending", [False, True])
-async def test_pagination_keyset_pages_cover_every_row_once(engine: AsyncEngine, descending: bool) -> None:
-    rooms, messages = RoomsRepository(engine), MessagesRepository(engine)
+async def test_pagination_keyset_pages_cover_every_row_once(
+    engine: AsyncEngine, messages: MessagesRepository, descending: bool
+) -> None:
+    rooms = RoomsRepository(engine)
     await rooms.create(room_id="r1", name="one", owner=None)
     ids = [f"m{i:02d}" for i in range(7)]
     for message_id in ids:
@@ -150,8 +156,10 @@ async def test_users_profile_created_once(engine: AsyncEngine) -> None:
     assert (await users.get("s1")).username == "alice"
 
 
-async def test_text_with_nul_is_stored_and_looked_up_without_failing(engine: AsyncEngine) -> None:
-    rooms, messages = RoomsRepository(engine), MessagesRepository(engine)
+async def test_text_with_nul_is_stored_and_looked_up_without_failing(
+    engine: AsyncEngine, messages: MessagesRepository
+) -> None:
+    rooms = RoomsRepository(engine)
     assert await rooms.get("\x00") is None
     await rooms.create(room_id="r1", name="one", owner=None)
     stored = await messages.create(message_id="m1", room_id="r1", owner="u", text="a\x00b", image_id=None)

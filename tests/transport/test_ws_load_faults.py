@@ -101,3 +101,34 @@ async def test_ws_start_flood_is_rate_limited_and_others_unaffected(
     finally:
         await other.close()
         await flooder.close()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than the JSON decoder can recurse
+        '{"id":"1","type":"subscribe","payload":{"query":"mutation { createRoom(input: {name: \\"x\\"}) '
+        '{ id } }","variables":{"v":"\\ud800"}}}',  # an unpaired surrogate
+    ],
+    ids=["deep-nesting", "lone-surrogate"],
+)
+async def test_ws_hostile_json_is_refused_with_4400_and_others_unaffected(
+    server: RunningServer, alice: dict[str, str], frame: str
+) -> None:
+    url = server.ws_url + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as bystander:
+        await bystander.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": alice["accessToken"]}})
+        )
+        assert json.loads(await bystander.recv())["type"] == "connection_ack"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as hostile:
+            await hostile.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": alice["accessToken"]}})
+            )
+            assert json.loads(await hostile.recv())["type"] == "connection_ack"
+            await hostile.send(frame)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(hostile.recv(), 10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+        await bystander.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(bystander.recv(), 10))["type"] == "pong"

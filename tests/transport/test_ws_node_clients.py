@@ -19,7 +19,7 @@ import ssl
 import struct
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,11 @@ class NodeScript:
         self._reader.join(timeout=WAIT_SECONDS)
 
 
+StartNode = Callable[..., NodeScript]  # (script, config, token, **env) -> a running NodeScript
+
+
 @pytest.fixture
-def run_node(node_clients: Path) -> Iterator[Any]:
+def run_node(node_clients: Path) -> Iterator[StartNode]:
     started: list[NodeScript] = []
 
     def start(script: str, config: dict[str, Any], token: str, **env: str) -> NodeScript:
@@ -152,7 +155,7 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSer
 
 
 def test_ws_node_graphql_ws_client_receives_created_message(
-    plain: tuple[RunningServer, Account], run_node: Any
+    plain: tuple[RunningServer, Account], run_node: StartNode
 ) -> None:
     server, account = plain
     chat = GraphQL.chat_app(server, account)
@@ -176,7 +179,7 @@ def test_ws_node_graphql_ws_client_receives_created_message(
 
 
 def test_ws_node_graphql_ws_client_with_bad_token_is_closed_forbidden(
-    plain: tuple[RunningServer, Account], run_node: Any
+    plain: tuple[RunningServer, Account], run_node: StartNode
 ) -> None:
     server, _ = plain
     config = {
@@ -266,7 +269,7 @@ def _graphql(world: TlsWorld, token: str, query: str, variables: dict[str, Any])
     return body["data"]
 
 
-def _start_amplify(world: TlsWorld, run_node: Any, query: str, variables: dict[str, Any]) -> NodeScript:
+def _start_amplify(world: TlsWorld, run_node: StartNode, query: str, variables: dict[str, Any]) -> NodeScript:
     config = {"endpoint": f"{world.server.url}/graphql", "query": query, "variables": variables, "count": 1}
     client = run_node(
         "amplify_subscribe.mjs", config, world.access_token, NODE_EXTRA_CA_CERTS=str(world.certificate)
@@ -288,7 +291,7 @@ def _wav_clip(milliseconds: int = 250, rate: int = 44_100) -> str:
     return "data:audio/wav;base64," + base64.b64encode(header + samples).decode()
 
 
-def test_ws_node_amplify_v6_chat_subscription_receives_message(tls: TlsWorld, run_node: Any) -> None:
+def test_ws_node_amplify_v6_chat_subscription_receives_message(tls: TlsWorld, run_node: StartNode) -> None:
     room_id = _graphql(tls, tls.access_token, CREATE_ROOM, {"input": {"name": "amplify chat"}})["createRoom"][
         "id"
     ]
@@ -304,7 +307,9 @@ def test_ws_node_amplify_v6_chat_subscription_receives_message(tls: TlsWorld, ru
     assert client.wait() == 0
 
 
-def test_ws_node_amplify_v6_walkie_talkie_subscription_receives_clip(tls: TlsWorld, run_node: Any) -> None:
+def test_ws_node_amplify_v6_walkie_talkie_subscription_receives_clip(
+    tls: TlsWorld, run_node: StartNode
+) -> None:
     room_id = create_room_on_server(tls.server, "channel amplify")
     client = _start_amplify(tls, run_node, ON_CREATE_AUDIO_SEGMENT, {"roomId": room_id})
 
