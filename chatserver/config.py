@@ -28,9 +28,7 @@ def _parse_int(name: str, raw: str) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise SettingsError(
-            f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
-        ) from None
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}") from None
     if value < 0:
         raise SettingsError(f"{ENV_PREFIX}{name.upper()} must not be negative, not {raw!r}")
     return value
@@ -45,9 +43,7 @@ class Settings:
     data_dir: Path = Path("./data")
     database_url: str = ""  # empty: SQLite file in data_dir
     broker_url: str = "memory://"
-    broker_prefix: str = (
-        "chatserver"  # Redis channel prefix, so test runs and deployments do not mix
-    )
+    broker_prefix: str = "chatserver"  # Redis channel prefix, so test runs and deployments do not mix
     public_url: str = ""  # empty: http://HOST:PORT
     cors_origins: tuple[str, ...] = ("http://localhost:3000",)
     auto_confirm: bool = False
@@ -106,13 +102,9 @@ class Settings:
 
     def validate(self) -> None:
         if self.log_format not in {"text", "json"}:
-            raise SettingsError(
-                f"{ENV_PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}"
-            )
+            raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
         if bool(self.tls_certfile) != bool(self.tls_keyfile):
-            raise SettingsError(
-                f"{ENV_PREFIX}TLS_CERTFILE and {ENV_PREFIX}TLS_KEYFILE must be set together"
-            )
+            raise SettingsError(f"{ENV_PREFIX}TLS_CERTFILE and {ENV_PREFIX}TLS_KEYFILE must be set together")
         if not (self.broker_url.startswith("memory://") or self.broker_url.startswith("redis")):
             raise SettingsError(
                 f"{ENV_PREFIX}BROKER_URL must be memory:// or redis://..., not {self.broker_url!r}"

@@ -1,4 +1,4 @@
-"""Server secrets kept in the data directory (created once, mode 0600)."""
+"""Files of secrets in the data directory: created once, atomically, with mode 0600."""
 
 from __future__ import annotations
 
@@ -7,22 +7,31 @@ import secrets
 from pathlib import Path
 
 
-def load_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
-    """Read the secret at `path`, creating it atomically with mode 0600 on first use."""
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
+def write_once(path: Path, content: bytes) -> bytes:
+    """Create `path` with `content` (mode 0600, fsynced) unless it exists; return what the file holds.
+
+    The file appears whole or not at all, and a file another process created meanwhile is never replaced.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_bytes(nbytes)
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value.hex())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
     try:
-        os.link(tmp, path)  # never overwrite a secret another process created meanwhile
+        os.link(tmp, path)
     except FileExistsError:
         pass
     finally:
         tmp.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
+    return path.read_bytes()
+
+
+def load_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
+    """Read the secret at `path`, creating it on first use."""
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    return bytes.fromhex(write_once(path, secrets.token_bytes(nbytes).hex().encode()).decode().strip())

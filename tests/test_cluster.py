@@ -16,6 +16,7 @@ import httpx
 import pytest
 import websockets
 
+from tests import helpers as seed
 from tests.databases import fresh_database_url, on_postgresql
 from tests.realtime import live
 from tests.realtime.brokers import redis_url, unique_prefix
@@ -79,7 +80,7 @@ async def _subscribe_all_protocols(replica: Replica, token: str, room: str) -> l
     ack = await live.appsync_start(
         appsync,
         "a",
-        live.ON_CREATE_MESSAGE_BY_ROOM_ID,
+        seed.ON_CREATE_MESSAGE_BY_ROOM_ID,
         variables,
         {"Authorization": token, "host": live.host_of(replica)},
     )
@@ -89,7 +90,7 @@ async def _subscribe_all_protocols(replica: Replica, token: str, room: str) -> l
     )
     await transport_ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": token}}))
     assert json.loads(await transport_ws.recv())["type"] == "connection_ack"
-    start = {"query": live.ON_CREATE_MESSAGE_BY_ROOM_ID, "variables": variables}
+    start = {"query": seed.ON_CREATE_MESSAGE_BY_ROOM_ID, "variables": variables}
     await transport_ws.send(json.dumps({"type": "subscribe", "id": "t", "payload": start}))
     legacy = await websockets.connect(f"{replica.ws_url}/graphql", subprotocols=["graphql-ws"])
     await legacy.send(json.dumps({"type": "connection_init", "payload": {"Authorization": token}}))
@@ -106,7 +107,7 @@ async def _next_message(ws: Any) -> dict[str, Any]:
 
 async def _send_message(replica: Replica, token: str, room: str, text: str) -> dict[str, Any]:
     variables = {"input": {"roomId": room, "content": {"text": text}}}
-    result = await live.graphql(replica, token, live.CREATE_MESSAGE, variables)
+    result = await live.graphql(replica, token, seed.CREATE_MESSAGE, variables)
     assert not result.get("errors"), result
     return result["data"]["createMessage"]
 
@@ -169,7 +170,7 @@ async def test_cluster_killing_one_replica_leaves_the_others_serving(cluster: li
         ack = await live.appsync_start(
             ws,
             "1",
-            live.ON_CREATE_MESSAGE_BY_ROOM_ID,
+            seed.ON_CREATE_MESSAGE_BY_ROOM_ID,
             {"roomId": room},
             {"Authorization": token, "host": "x"},
         )
@@ -195,7 +196,7 @@ async def test_redis_outage_mutations_commit_readyz_reports_and_delivery_resumes
             room = await live.create_room(server, token, "outage")
             ws = await live.appsync_connect(server, token)
             auth = {"Authorization": token, "host": live.host_of(server)}
-            ack = await live.appsync_start(ws, "1", live.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}, auth)
+            ack = await live.appsync_start(ws, "1", seed.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}, auth)
             assert ack["type"] == "start_ack", ack
             before = await _send_message(server, token, room, "before")
             assert await _next_message(ws) == before

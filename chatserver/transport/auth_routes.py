@@ -15,6 +15,7 @@ from chatserver.auth.accounts import AccountService, CodeDelivery
 from chatserver.auth.errors import AuthError, InvalidParameterException
 from chatserver.auth.keys import ALGORITHM
 from chatserver.auth.tokens import ACCESS_SCOPE, IssuedTokens
+from chatserver.transport.bodies import BodyTooLarge, read_body
 from chatserver.transport.json_codec import loads_strict
 
 log = logging.getLogger("chatserver.transport.auth")
@@ -189,22 +190,15 @@ async def _fields(
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_AUTH_BODY_BYTES:
-        raise InvalidParameterException(f"Request body is larger than {MAX_AUTH_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_AUTH_BODY_BYTES:
-            raise InvalidParameterException(f"Request body is larger than {MAX_AUTH_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    try:
+        raw = await read_body(request, MAX_AUTH_BODY_BYTES)
+    except BodyTooLarge as error:
+        raise InvalidParameterException(str(error)) from None
     if not raw.strip():
         raise InvalidParameterException("Request body must be a JSON object")
     try:
         body = loads_strict(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except ValueError:  # UnicodeDecodeError is one
         raise InvalidParameterException("Request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidParameterException("Request body must be a JSON object")

@@ -16,6 +16,7 @@ from chatserver.errors import (
     UnauthorizedException,
 )
 from chatserver.metrics import count_error, current_request_id
+from chatserver.transport.bodies import BodyTooLarge, check_declared_length, read_body
 from chatserver.transport.json_codec import loads_strict
 from chatserver.transport.playground import playground_html
 
@@ -33,16 +34,21 @@ async def graphql_endpoint(request: Request) -> Response:
     ):
         return HTMLResponse(playground_html())
     services = request.app.state.services
+    limit = services.settings.max_body_bytes
     try:
         if request.method == "POST":
-            _check_declared_length(request, services.settings.max_body_bytes)
+            check_declared_length(request, limit)  # refuse before even checking the token
         identity = services.verifier.verify(request.headers.get("authorization"))
         if request.method == "POST":
-            body = await _read_body(request, services.settings.max_body_bytes)
+            body = await read_body(request, limit)
             query, variables, operation_name = _parse_post(body, request.headers.get("content-type", ""))
         else:
             query, variables, operation_name = _parse_get(request)
             _refuse_get_mutation(services.executor, query, operation_name)
+    except BodyTooLarge:
+        return error_response(
+            PayloadTooLarge(f"Request body is over the limit of {limit} bytes."), request_id
+        )
     except ChatServerError as error:
         return error_response(error, request_id)
     result = await services.executor.execute(
@@ -60,23 +66,6 @@ def error_response(error: ChatServerError, request_id: str) -> JSONResponse:
     body = {"errors": [{"errorType": error.error_type, "message": error.message}]}
     status = error.http_status if error.http_status != 200 else 400
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _check_declared_length(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse_post(body: bytes, content_type: str) -> tuple[str, dict[str, Any] | None, str | None]:

@@ -16,6 +16,7 @@ from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 
+from tests import helpers as seed
 from tests.realtime import live
 from tests.server import RunningServer, run_server
 
@@ -62,11 +63,11 @@ async def test_ws_appsync_amplify_v4_handshake_with_plus_and_slash(
             "payload": {"connectionTimeoutMs": 300000},
         }
         ack = await live.appsync_start(
-            ws, "sub-1", live.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}, _auth(server, token)
+            ws, "sub-1", seed.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}, _auth(server, token)
         )
         assert ack == {"type": "start_ack", "id": "sub-1"}
         created = await live.graphql(
-            server, token, live.CREATE_MESSAGE, {"input": {"roomId": room, "content": {"text": "hi"}}}
+            server, token, seed.CREATE_MESSAGE, {"input": {"roomId": room, "content": {"text": "hi"}}}
         )
         frame = await live.recv_json(ws)
         assert frame["type"] == "data" and frame["id"] == "sub-1"
@@ -89,17 +90,17 @@ async def test_ws_appsync_header_subprotocol_of_amplify_6_6(
         await ws.send(json.dumps({"type": "connection_init"}))
         assert (await live.recv_json(ws))["type"] == "connection_ack"
         ack = await live.appsync_start(
-            ws, "a", live.ON_UPDATE_MESSAGE, {"roomId": room}, _auth(server, token)
+            ws, "a", seed.ON_UPDATE_MESSAGE, {"roomId": room}, _auth(server, token)
         )
         assert ack == {"type": "start_ack", "id": "a"}
         created = await live.graphql(
-            server, token, live.CREATE_MESSAGE, {"input": {"roomId": room, "content": {"text": "1"}}}
+            server, token, seed.CREATE_MESSAGE, {"input": {"roomId": room, "content": {"text": "1"}}}
         )
         message_id = created["data"]["createMessage"]["id"]
         updated = await live.graphql(
             server,
             token,
-            live.UPDATE_MESSAGE,
+            seed.UPDATE_MESSAGE,
             {"input": {"id": message_id, "roomId": room, "content": {"text": "2"}}},
         )
         frame = await live.recv_json(ws)
@@ -139,7 +140,7 @@ async def test_ws_appsync_walkie_talkie_audio_with_gql_transport(
 
         async def listen() -> None:
             async for result in session.subscribe(
-                gql(live.ON_CREATE_AUDIO_SEGMENT), variable_values={"roomId": room}
+                gql(seed.ON_CREATE_AUDIO_SEGMENT), variable_values={"roomId": room}
             ):
                 received.append(result)
                 if len(received) == 2:
@@ -151,7 +152,7 @@ async def test_ws_appsync_walkie_talkie_audio_with_gql_transport(
         sent = []
         for n in range(2):
             result = await live.graphql(
-                server, token, live.CREATE_AUDIO_SEGMENT, {"roomId": room, "data": f"{clip}{n}"}
+                server, token, seed.CREATE_AUDIO_SEGMENT, {"roomId": room, "data": f"{clip}{n}"}
             )
             sent.append(result["data"]["createAudioSegment"])
         await asyncio.wait_for(listener, 20)
@@ -214,19 +215,19 @@ async def test_ws_appsync_start_errors(server: RunningServer, alice: dict[str, s
         assert "nope" in frame["payload"]["errors"][0]["message"]
         # bad per-start authorization
         frame = await live.appsync_start(
-            ws, "u", live.ON_CREATE_ROOM, None, {"Authorization": "garbage", "host": "x"}
+            ws, "u", seed.ON_CREATE_ROOM, None, {"Authorization": "garbage", "host": "x"}
         )
         assert frame["id"] == "u"
         assert frame["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
         # duplicate id
-        assert (await live.appsync_start(ws, "d", live.ON_CREATE_ROOM, None, auth))["type"] == "start_ack"
-        frame = await live.appsync_start(ws, "d", live.ON_CREATE_ROOM, None, auth)
+        assert (await live.appsync_start(ws, "d", seed.ON_CREATE_ROOM, None, auth))["type"] == "start_ack"
+        frame = await live.appsync_start(ws, "d", seed.ON_CREATE_ROOM, None, auth)
         assert frame["type"] == "error" and frame["id"] == "d"
         # the limit is 3 in this server
         for sub_id in ("e", "f"):
-            ack = await live.appsync_start(ws, sub_id, live.ON_CREATE_ROOM, None, auth)
+            ack = await live.appsync_start(ws, sub_id, seed.ON_CREATE_ROOM, None, auth)
             assert ack["type"] == "start_ack"
-        frame = await live.appsync_start(ws, "g", live.ON_CREATE_ROOM, None, auth)
+        frame = await live.appsync_start(ws, "g", seed.ON_CREATE_ROOM, None, auth)
         assert frame == {
             "type": "error",
             "id": "g",

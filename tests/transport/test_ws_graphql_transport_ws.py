@@ -12,6 +12,7 @@ import websockets
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from tests import helpers as seed
 from tests.realtime import live
 from tests.server import RunningServer, run_server
 
@@ -56,7 +57,7 @@ async def test_ws_graphql_transport_ws_gql_subscription_and_mutation(
 
         async def listen() -> None:
             async for result in session.subscribe(
-                gql(live.ON_CREATE_MESSAGE_BY_ROOM_ID), variable_values={"roomId": room}
+                gql(seed.ON_CREATE_MESSAGE_BY_ROOM_ID), variable_values={"roomId": room}
             ):
                 received.append(result)
                 return
@@ -66,7 +67,7 @@ async def test_ws_graphql_transport_ws_gql_subscription_and_mutation(
         await live.wait_for_subscriptions(server, before + 1)
         # the mutation goes over the same socket
         created = await session.execute(
-            gql(live.CREATE_MESSAGE),
+            gql(seed.CREATE_MESSAGE),
             variable_values={"input": {"roomId": room, "content": {"text": "over ws"}}},
         )
         await asyncio.wait_for(listener, 10)
@@ -96,7 +97,7 @@ async def test_ws_graphql_transport_ws_bad_token_is_4403(server: RunningServer) 
 
 async def test_ws_graphql_transport_ws_subscribe_before_ack_is_4401(server: RunningServer) -> None:
     ws = await _connect(server)
-    await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": live.ON_CREATE_ROOM}}))
+    await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": seed.ON_CREATE_ROOM}}))
     assert await _closed_with(ws) == 4401
 
 
@@ -117,7 +118,7 @@ async def test_ws_graphql_transport_ws_duplicate_id_is_4409(
     server: RunningServer, alice: dict[str, str]
 ) -> None:
     ws = await _connect(server, alice["accessToken"])
-    message = {"type": "subscribe", "id": "same", "payload": {"query": live.ON_CREATE_ROOM}}
+    message = {"type": "subscribe", "id": "same", "payload": {"query": seed.ON_CREATE_ROOM}}
     await ws.send(json.dumps(message))
     await ws.send(json.dumps(message))
     assert await _closed_with(ws) == 4409
@@ -145,7 +146,7 @@ async def test_ws_graphql_transport_ws_errors_and_complete(
         frame = json.loads(await ws.recv())
         assert frame["type"] == "error" and frame["id"] == "bad"
         assert isinstance(frame["payload"], list) and "nope" in frame["payload"][0]["message"]
-        good = {"query": live.ON_CREATE_ROOM}
+        good = {"query": seed.ON_CREATE_ROOM}
         await ws.send(json.dumps({"type": "subscribe", "id": "s", "payload": good}))
         await ws.send(json.dumps({"type": "subscribe", "id": "t", "payload": good}))
         await ws.send(json.dumps({"type": "complete", "id": "s"}))

@@ -12,6 +12,7 @@ import websockets
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from tests import helpers as seed
 from tests.realtime import live
 from tests.server import RunningServer, run_server
 
@@ -44,7 +45,7 @@ async def test_ws_graphql_ws_gql_legacy_transport_seed_subscription(
 
         async def listen() -> None:
             async for result in session.subscribe(
-                gql(live.ON_CREATE_AUDIO_SEGMENT), variable_values={"roomId": room}
+                gql(seed.ON_CREATE_AUDIO_SEGMENT), variable_values={"roomId": room}
             ):
                 received.append(result)
                 return
@@ -53,7 +54,7 @@ async def test_ws_graphql_ws_gql_legacy_transport_seed_subscription(
         listener = asyncio.create_task(listen())
         await live.wait_for_subscriptions(server, before + 1)
         sent = await session.execute(
-            gql(live.CREATE_AUDIO_SEGMENT),
+            gql(seed.CREATE_AUDIO_SEGMENT),
             variable_values={"roomId": room, "data": "data:audio/wav;base64,AAAA"},
         )
         await asyncio.wait_for(listener, 10)
@@ -67,7 +68,7 @@ async def test_ws_graphql_ws_raw_frames(server: RunningServer, alice: dict[str, 
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": token}}))
         assert json.loads(await ws.recv()) == {"type": "connection_ack"}
         assert json.loads(await ws.recv()) == {"type": "ka"}
-        start = {"type": "start", "id": "1", "payload": {"query": live.ON_CREATE_ROOM}}
+        start = {"type": "start", "id": "1", "payload": {"query": seed.ON_CREATE_ROOM}}
         await ws.send(json.dumps(start))
         await live.create_room(server, token, "legacy-room")
         frame = json.loads(await ws.recv())

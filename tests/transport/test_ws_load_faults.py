@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import websockets
 
+from tests import helpers as seed
 from tests.realtime import live
 from tests.server import RunningServer, run_server
 
@@ -37,7 +38,7 @@ async def test_ws_slow_consumer_is_disconnected_while_others_keep_receiving(
     slow = await live.appsync_connect(server, token, max_size=None, max_queue=1)
     try:
         for ws, sub_id in ((fast, "fast"), (slow, "slow")):
-            ack = await live.appsync_start(ws, sub_id, live.ON_CREATE_AUDIO_SEGMENT, {"roomId": room}, auth)
+            ack = await live.appsync_start(ws, sub_id, seed.ON_CREATE_AUDIO_SEGMENT, {"roomId": room}, auth)
             assert ack["type"] == "start_ack"
         clip = "A" * 200_000
         received = 0
@@ -72,9 +73,9 @@ async def test_ws_start_flood_is_rate_limited_and_others_unaffected(
     other = await live.appsync_connect(server, token)
     flooder = await live.appsync_connect(server, token)
     try:
-        ack = await live.appsync_start(other, "o", live.ON_CREATE_ROOM, None, auth)
+        ack = await live.appsync_start(other, "o", seed.ON_CREATE_ROOM, None, auth)
         assert ack["type"] == "start_ack"
-        data = json.dumps({"query": live.ON_CREATE_ROOM, "variables": {}})
+        data = json.dumps({"query": seed.ON_CREATE_ROOM, "variables": {}})
         for n in range(300):
             start = {
                 "id": str(n),

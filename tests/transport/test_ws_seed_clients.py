@@ -13,6 +13,7 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.websockets import WebsocketsTransport
 
+from tests import helpers as seed
 from tests.realtime import live
 from tests.server import RunningServer, run_server
 
@@ -65,10 +66,10 @@ async def test_ws_seed_clients_subscription_receives_the_mutation(
     access = tokens["accessToken"]
     room = await live.create_room(server, access, f"{app}-{protocol}")
     if app == "chat":
-        token, document, variables = access, live.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}
+        token, document, variables = access, seed.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}
     else:
         token = tokens["idToken"]
-        document = live.ON_CREATE_AUDIO_SEGMENT if app == "walkie-talkie" else WALKIE_WITH_TYPENAME
+        document = seed.ON_CREATE_AUDIO_SEGMENT if app == "walkie-talkie" else WALKIE_WITH_TYPENAME
         variables = {"roomId": room}
     async with Client(transport=_transport(server, protocol, token)) as session:
         received: list[dict] = []
@@ -85,7 +86,7 @@ async def test_ws_seed_clients_subscription_receives_the_mutation(
             result = await live.graphql(
                 server,
                 token,
-                live.CREATE_MESSAGE,
+                seed.CREATE_MESSAGE,
                 {"input": {"roomId": room, "content": {"text": "hello"}}},
             )
             expected = {"onCreateMessageByRoomId": result["data"]["createMessage"]}
@@ -93,7 +94,7 @@ async def test_ws_seed_clients_subscription_receives_the_mutation(
             result = await live.graphql(
                 server,
                 token,
-                live.CREATE_AUDIO_SEGMENT,
+                seed.CREATE_AUDIO_SEGMENT,
                 {"roomId": room, "data": "data:audio/wav;base64,UklGRiQAAABXQVZF"},
             )
             segment = dict(result["data"]["createAudioSegment"])

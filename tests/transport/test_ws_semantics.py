@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers as seed
 from tests.realtime import live
 from tests.server import RunningServer, run_server
 
@@ -96,7 +97,7 @@ async def test_ws_semantics_explicit_null_matches_only_null(
         ack = await live.appsync_start(ws, "room", query, {"roomId": room}, auth)
         assert ack["type"] == "start_ack"
         await live.graphql(
-            server, token, live.CREATE_MESSAGE, {"input": {"roomId": room, "content": {"text": "x"}}}
+            server, token, seed.CREATE_MESSAGE, {"input": {"roomId": room, "content": {"text": "x"}}}
         )
         frame = await live.recv_json(ws)
         assert frame["id"] == "room"  # a real roomId never equals an explicit null
@@ -115,10 +116,10 @@ async def test_ws_semantics_other_rooms_are_not_delivered(
     room_b = await live.create_room(server, token, "b")
     ws = await live.appsync_connect(server, token)
     try:
-        ack = await live.appsync_start(ws, "a", live.ON_CREATE_AUDIO_SEGMENT, {"roomId": room_a}, auth)
+        ack = await live.appsync_start(ws, "a", seed.ON_CREATE_AUDIO_SEGMENT, {"roomId": room_a}, auth)
         assert ack["type"] == "start_ack"
         for room, data in ((room_b, "for-b"), (room_a, "for-a")):
-            await live.graphql(server, token, live.CREATE_AUDIO_SEGMENT, {"roomId": room, "data": data})
+            await live.graphql(server, token, seed.CREATE_AUDIO_SEGMENT, {"roomId": room, "data": data})
         frame = await live.recv_json(ws)
         assert frame["payload"]["data"]["onCreateAudioSegment"]["data"] == "for-a"
     finally:
