@@ -6,6 +6,8 @@ at scrape time by `RealtimeCollector`, so the fan-out path never touches prometh
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -27,6 +29,16 @@ _metrics_var: ContextVar[ServerMetrics | None] = ContextVar("chatserver_metrics"
 
 def current_request_id() -> str | None:
     return request_id_var.get()
+
+
+_process_tag = secrets.token_hex(4)
+_request_counter = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """Unique across processes and restarts (a random per-process tag and a counter), and cheaper than a
+    uuid4 on every request: it only has to tell requests apart in logs, never to be unguessable."""
+    return f"{_process_tag}-{next(_request_counter):08x}"
 
 
 def count_error(error_type: str | None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from chatserver.auth.accounts import AccountService, CodeDelivery
 from chatserver.auth.errors import AuthError, InvalidParameterException
 from chatserver.auth.keys import ALGORITHM
 from chatserver.auth.tokens import ACCESS_SCOPE, IssuedTokens
+from chatserver.metrics import current_request_id, new_request_id
 from chatserver.transport.bodies import BodyTooLarge, read_body
 from chatserver.transport.json_codec import loads_strict
 
@@ -148,7 +148,7 @@ def _endpoint(handler: Handler) -> Handler:
         except AuthError as exc:
             return _error(exc.type_name, exc.message, exc.http_status)
         except Exception:
-            request_id = str(uuid.uuid4())
+            request_id = current_request_id() or new_request_id()
             log.exception("auth request %s failed", request_id)
             return _error("InternalErrorException", f"Internal error (request id {request_id})", 500)
 

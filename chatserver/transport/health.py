@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from typing import Any
 
 from sqlalchemy import text
@@ -14,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chatserver.metrics import CONTENT_TYPE, ServerMetrics, request_id_var
+from chatserver.metrics import CONTENT_TYPE, ServerMetrics, new_request_id, request_id_var
 
 log = logging.getLogger("chatserver.health")
 
@@ -82,7 +81,8 @@ class RequestObserver:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        id_token = request_id_var.set(str(uuid.uuid4()))
+        request_id = new_request_id()
+        id_token = request_id_var.set(request_id)
         metrics_token = self.metrics.bind()
         try:
             if scope["type"] == "websocket":
@@ -94,6 +94,10 @@ class RequestObserver:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
+                    headers = list(message.get("headers", ()))
+                    if not any(name.lower() == b"x-amzn-requestid" for name, _ in headers):
+                        headers.append((b"x-amzn-RequestId", request_id.encode()))
+                        message = {**message, "headers": headers}
                 await send(message)
 
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from graphql import OperationType
@@ -15,7 +14,7 @@ from chatserver.errors import (
     PayloadTooLarge,
     UnauthorizedException,
 )
-from chatserver.metrics import count_error, current_request_id
+from chatserver.metrics import count_error, current_request_id, new_request_id
 from chatserver.transport.bodies import BodyTooLarge, check_declared_length, read_body
 from chatserver.transport.json_codec import loads_strict
 from chatserver.transport.playground import playground_html
@@ -26,7 +25,7 @@ UNPARSABLE = "Unable to parse GraphQL query."
 
 async def graphql_endpoint(request: Request) -> Response:
     """`POST /graphql` and `GET /graphql` (a browser asking for HTML gets the playground)."""
-    request_id = current_request_id() or str(uuid.uuid4())
+    request_id = current_request_id() or new_request_id()
     if (
         request.method == "GET"
         and "query" not in request.query_params
