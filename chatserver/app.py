@@ -31,7 +31,7 @@ from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.users import UsersRepository
 from chatserver.realtime.publisher import RecordingPublisher
 from chatserver.schema import build_schema
-from chatserver.secrets import load_or_create_secret
+from chatserver.secrets import derive_key, load_or_create_secret
 from chatserver.storage.local import LocalDirectoryStore
 from chatserver.storage.service import FileService
 from chatserver.storage.signing import UrlSigner
@@ -80,10 +80,12 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
         revision = await migrate(engine)
         log.info("database ready at revision %s", revision)
         secret = load_or_create_secret(settings.data_dir / "url-signing-secret")
+        # One stored secret, one derived key per use, so a MAC made for one purpose never passes for another.
+        page_token_key, url_key = derive_key(secret, "page-tokens"), derive_key(secret, "presigned-urls")
         services = Services(
             settings=settings,
             engine=engine,
-            page_tokens=PageTokens(secret),
+            page_tokens=PageTokens(page_token_key),
             users=UsersRepository(engine),
         )
         # --- auth (chatserver/auth) ---
@@ -114,7 +116,7 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
         # --- rooms, messages, files ---
         services.rooms = RoomsRepository(engine)
         services.messages = await stack.enter_async_context(MessagesRepository(engine).running())
-        signer = UrlSigner(secret)
+        signer = UrlSigner(url_key)
         store = LocalDirectoryStore(settings.data_dir / "files", settings.resolved_public_url, signer)
         services.files = await stack.enter_async_context(
             FileService(

@@ -125,6 +125,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         ws_per_message_deflate=False,  # deflate costs 5x fan-out throughput and ~33 KB per connection
+        ws_max_size=settings.max_body_bytes,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
         ssl_certfile=settings.tls_certfile or None,
         ssl_keyfile=settings.tls_keyfile or None,
         log_config=None,

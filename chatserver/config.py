@@ -46,6 +46,9 @@ class Settings:
     broker_prefix: str = "chatserver"  # Redis channel prefix, so test runs and deployments do not mix
     public_url: str = ""  # empty: http://HOST:PORT
     cors_origins: tuple[str, ...] = ("http://localhost:3000",)
+    trusted_proxies: str = (
+        "127.0.0.1"  # whose X-Forwarded-For is believed (client address for sign-in throttling)
+    )
     auto_confirm: bool = False
     id_token_ttl: int = 3600
     access_token_ttl: int = 3600
@@ -56,9 +59,10 @@ class Settings:
     connection_timeout_ms: int = 300_000
     connection_init_timeout: int = 10
     max_connection_age: int = 86_400
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = 1_048_576  # also the largest WebSocket frame accepted
     max_depth: int = 20
     max_aliases: int = 30
+    max_list_items: int = 20_000  # list items one request may read: the sum of its lists' limits
     max_tokens: int = 5_000
     execution_timeout: int = 30
     max_upload_bytes: int = 10_485_760

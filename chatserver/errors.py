@@ -65,6 +65,12 @@ class QueryComplexityLimitReached(ChatServerError):
     error_type = "QueryComplexityLimitReached"
 
 
+class ResolverExecutionLimitReached(ChatServerError):
+    """The request would read more list items than one request may (AppSync bounds resolver executions)."""
+
+    error_type = "ResolverExecutionLimitReached"
+
+
 class MalformedHttpRequest(ChatServerError):
     error_type = "MalformedHttpRequestException"
     http_status = 400
@@ -95,6 +101,7 @@ ERROR_TYPES: dict[str, type[ChatServerError]] = {
         InvalidNextToken,
         QueryDepthLimitReached,
         QueryComplexityLimitReached,
+        ResolverExecutionLimitReached,
         MalformedHttpRequest,
         PayloadTooLarge,
         ExecutionTimeout,

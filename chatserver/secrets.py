@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -35,3 +37,8 @@ def load_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
     except FileNotFoundError:
         pass
     return bytes.fromhex(write_once(path, secrets.token_bytes(nbytes).hex().encode()).decode().strip())
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A key for one purpose only, derived from a stored secret (HMAC-SHA256 as the KDF)."""
+    return hmac.new(secret, b"chatserver:" + purpose.encode(), hashlib.sha256).digest()

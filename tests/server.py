@@ -82,6 +82,7 @@ def _serve(data_dir: Path, overrides: dict[str, object]) -> Iterator[RunningServ
         log_level="warning",
         lifespan="on",
         ws_per_message_deflate=False,
+        ws_max_size=settings.max_body_bytes,
         ssl_certfile=settings.tls_certfile or None,
         ssl_keyfile=settings.tls_keyfile or None,
     )

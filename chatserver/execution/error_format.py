@@ -8,7 +8,6 @@ from typing import Any
 from graphql import GraphQLError
 
 from chatserver.errors import ChatServerError
-from chatserver.metrics import count_error
 
 log = logging.getLogger("chatserver.errors")
 
@@ -23,7 +22,6 @@ def appsync_error(
     locations: list[dict[str, Any]] | None = None,
     error_info: dict[str, Any] | None = None,
 ) -> AppSyncError:
-    count_error(error_type)
     return {
         "path": path,
         "data": None,

@@ -15,8 +15,9 @@ from chatserver.auth.identity import Identity
 from chatserver.execution.documents import CompiledDocument, DocumentCache
 from chatserver.execution.error_format import AppSyncError, appsync_error, from_graphql_error
 from chatserver.execution.selection import dealias, iter_fields
+from chatserver.metrics import count_error
 from chatserver.realtime.publisher import MutationPublisher
-from chatserver.schema.context import RequestContext
+from chatserver.schema.context import ReadBudget, RequestContext
 from chatserver.schema.links import subscription_links
 
 if TYPE_CHECKING:
@@ -51,6 +52,19 @@ class Executor:
         request_id: str | None = None,
     ) -> GraphQLResponse:
         """Run a query or mutation; the response is AppSync-shaped (`data`, and `errors` when any)."""
+        response = await self._execute(query, variables, operation_name, identity, request_id)
+        for error in response.get("errors", ()):
+            count_error(error["errorType"])  # every error answered, cached compile errors included
+        return response
+
+    async def _execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        operation_name: str | None,
+        identity: Identity,
+        request_id: str | None,
+    ) -> GraphQLResponse:
         request_id = request_id or str(uuid.uuid4())
         compiled = self.documents.compile(query)
         if compiled.errors:
@@ -69,7 +83,12 @@ class Executor:
                     )
                 ],
             }
-        context = RequestContext(identity=identity, services=self._services, request_id=request_id)
+        context = RequestContext(
+            identity=identity,
+            services=self._services,
+            request_id=request_id,
+            budget=ReadBudget(self._services.settings.max_list_items),
+        )
         try:
             async with asyncio.timeout(self._timeout):  # no extra Task per request, unlike wait_for
                 result = await self._run(compiled, operation, variables, context)

@@ -114,3 +114,9 @@ def migrate_blocking(url: str) -> str | None:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers a trivial query (callers bound the wait)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

@@ -100,16 +100,16 @@ class MessagesRepository:
         return MessageRecord(**row._mapping)
 
     async def delete(self, *, message_id: str, owner: str | None) -> MessageRecord | None:
-        """Delete on condition that `owner` owns it (None: any owner, for admins); None when it fails."""
+        """Delete on condition that `owner` owns it (None: any owner, for admins); None when it fails.
+
+        One statement with RETURNING: of two concurrent deletes, only one gets the row back.
+        """
+        condition = messages.c.id == message_id
+        if owner is not None:
+            condition = and_(condition, messages.c.owner == owner)
         async with self._engine.begin() as conn:
-            condition = messages.c.id == message_id
-            if owner is not None:
-                condition = and_(condition, messages.c.owner == owner)
-            row = (await conn.execute(select(messages).where(condition))).first()
-            if row is None:
-                return None
-            await conn.execute(delete(messages).where(messages.c.id == message_id))
-        return MessageRecord(**row._mapping)
+            row = (await conn.execute(delete(messages).where(condition).returning(*messages.c))).first()
+        return MessageRecord(**row._mapping) if row else None
 
     async def list_for_room(self, room_id: str, page: PageRequest) -> Page[MessageRecord]:
         async with self._engine.connect() as conn:

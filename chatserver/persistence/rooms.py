@@ -46,13 +46,10 @@ class RoomsRepository:
         return RoomRecord(**row._mapping) if row else None
 
     async def delete(self, room_id: str) -> RoomRecord | None:
-        """Delete the room and (by cascade) its messages; returns what was deleted."""
+        """Delete the room and (by cascade) its messages; returns what was deleted, once."""
         async with self._engine.begin() as conn:
-            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).first()
-            if row is None:
-                return None
-            await conn.execute(delete(rooms).where(rooms.c.id == room_id))
-        return RoomRecord(**row._mapping)
+            row = (await conn.execute(delete(rooms).where(rooms.c.id == room_id).returning(*rooms.c))).first()
+        return RoomRecord(**row._mapping) if row else None
 
     async def list(self, page: PageRequest) -> Page[RoomRecord]:
         """Rooms in creation order (ties by id)."""

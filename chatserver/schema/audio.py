@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -11,6 +12,8 @@ from chatserver.clock import epoch_ms
 from chatserver.errors import NotFound, ValidationFailed
 from chatserver.schema.common import identity, services
 from chatserver.schema.directives import AwsSubscribe
+
+FRAME_ENVELOPE_BYTES = 1024  # roomId (<= 128), userId, timestamp, field names and braces, with room to spare
 
 
 @strawberry.type
@@ -29,11 +32,16 @@ class AudioMutations:
     ) -> AudioSegment | None:
         svc = services(info)
         limit = svc.settings.max_audio_bytes
-        # AppSync silently drops subscription payloads over 240 KB; here the sender hears about it.
-        if len(data) > limit or len(data.encode()) > limit:
+        # AppSync silently drops subscription payloads over 240 KB; here the sender hears about it. The clip
+        # must fit with its frame (roomId, timestamp, userId, keys); the encoded size is only worked out
+        # when escaping could bring the clip near the limit (JSON escapes grow a character at most 6x).
+        if len(data) * 6 + FRAME_ENVELOPE_BYTES > limit and (
+            len(data) + FRAME_ENVELOPE_BYTES > limit
+            or len(json.dumps(data, ensure_ascii=False).encode()) - 2 + FRAME_ENVELOPE_BYTES > limit
+        ):
             raise ValidationFailed(
-                f"Audio data is over the {limit // 1024} KB limit of a subscription payload; "
-                "send shorter clips."
+                f"Audio data is over the {limit // 1024} KB limit of a subscription payload "
+                f"(less {FRAME_ENVELOPE_BYTES} bytes for the rest of the event); send shorter clips."
             )
         if await svc.rooms.get(room_id) is None:
             raise NotFound(f"Room {room_id} was not found.")

@@ -81,6 +81,7 @@ async def list_room_messages(
     descending = sort_direction == ModelSortDirection.DESC
     binding = f"messages|{room_id}|{'DESC' if descending else 'ASC'}"
     request = svc.page_tokens.request(binding, limit, next_token, descending=descending)
+    info.context.budget.charge(request.limit)
     page = await svc.messages.list_for_room(room_id, request)
     return MessageConnection(
         items=[Message.from_record(r) for r in page.items], next_token=svc.page_tokens.token(page)

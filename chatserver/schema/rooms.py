@@ -71,14 +71,18 @@ class RoomQueries:
         next_token: str | None = strawberry.UNSET,
     ) -> RoomConnection | None:
         svc = services(info)
-        page = await svc.rooms.list(svc.page_tokens.request("rooms", optional(limit), optional(next_token)))
+        request = svc.page_tokens.request("rooms", optional(limit), optional(next_token))
+        info.context.budget.charge(request.limit)
+        page = await svc.rooms.list(request)
         return RoomConnection(
             items=[Room.from_record(r) for r in page.items], next_token=svc.page_tokens.token(page)
         )
 
     @strawberry.field(description="Every room (the walkie-talkie app's room list).")
     async def rooms(self, info: Info) -> list[Room | None] | None:
-        return [Room.from_record(r) for r in await services(info).rooms.all(ALL_ROOMS_CAP)]
+        records = await services(info).rooms.all(ALL_ROOMS_CAP)
+        info.context.budget.charge(len(records))
+        return [Room.from_record(r) for r in records]
 
     @strawberry.field
     async def get_room(self, info: Info, id: strawberry.ID) -> Room | None:

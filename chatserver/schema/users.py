@@ -64,7 +64,9 @@ class UserQueries:
         next_token: str | None = strawberry.UNSET,
     ) -> UserConnection | None:
         svc = services(info)
-        page = await svc.users.list(svc.page_tokens.request("users", optional(limit), optional(next_token)))
+        request = svc.page_tokens.request("users", optional(limit), optional(next_token))
+        info.context.budget.charge(request.limit)
+        page = await svc.users.list(request)
         return UserConnection(
             items=[User.from_record(r) for r in page.items], next_token=svc.page_tokens.token(page)
         )

@@ -130,11 +130,13 @@ def unauthorized_body(message: str) -> dict[str, Any]:
 class AppSyncRealtimeCodec:
     """AppSync real-time: `connection_init` → `connection_ack`; `start` → `start_ack`, `data`...; `stop` → `complete`."""
 
-    subprotocol = SUBPROTOCOL
+    subprotocol: str | None = SUBPROTOCOL
     keepalive = KEEPALIVE
 
-    def __init__(self, header: dict[str, Any] | None) -> None:
+    def __init__(self, header: dict[str, Any] | None, offered: list[str]) -> None:
         self.header = header
+        # RFC 6455: the accept names a subprotocol only if the client offered it (strict clients abort otherwise).
+        self.subprotocol = SUBPROTOCOL if SUBPROTOCOL in offered else None
 
     def data_prefix(self, op_id: str) -> str:
         return '{"type":"data","id":' + json.dumps(op_id) + ',"payload":'

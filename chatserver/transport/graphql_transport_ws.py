@@ -138,7 +138,7 @@ class GraphQLTransportWSCodec:
         session.execute(prepared, done)
 
     def invalid(self, session: Session, reason: str) -> None:
-        session.disconnect(CLOSE_BAD_REQUEST, reason[:120])
+        session.disconnect(CLOSE_BAD_REQUEST, reason)  # cut to a close frame's 123 bytes by disconnect
 
     def init_timeout(self, session: Session) -> None:
         session.disconnect(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout")

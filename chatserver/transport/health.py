@@ -7,13 +7,13 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatserver.metrics import CONTENT_TYPE, ServerMetrics, new_request_id, request_id_var
+from chatserver.persistence.database import ping
 
 log = logging.getLogger("chatserver.health")
 
@@ -56,8 +56,8 @@ async def metrics_endpoint(request: Request) -> Response:
 
 async def _database_ok(engine: Any) -> bool:
     try:
-        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            await ping(engine)
         return True
     except Exception as error:
         log.warning("readiness: database unreachable: %s", error)

@@ -3,6 +3,9 @@
 A session owns: one reader loop (the ASGI task itself), one writer task draining the connection's bounded
 outbox, loop timers (connection_init deadline, keep-alive, maximum age), the connection's subscriptions and its
 running queries/mutations. Codecs decode frames, call `prepare`/`subscribe`/`execute`/`stop`, and encode.
+
+A running mutation is never cancelled (a commit must always be followed by its publish): `stop` and the
+connection's end only detach it, so its result is not sent. Every operation task is awaited when the session ends.
 """
 
 from __future__ import annotations
@@ -39,8 +42,18 @@ CLOSE_UNAUTHORIZED = 4401  # global sign-out
 
 CLOSE_GRACE_SECONDS = 5.0  # after a close request, how long the queue may take to drain before an abort
 SLOW_CLOSE_SECONDS = 1.0  # how long a close frame to a stalled reader is attempted
+PUBLISH_GRACE_SECONDS = 5.0  # a closed session waits execution_timeout plus this for its mutations
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 5.5: a control frame's 125 bytes, less the 2-byte code
 START_RATE_PER_SECOND = 50.0  # subscribe/start messages, token bucket refill
 START_BURST = 200.0  # ... and capacity: a reconnecting client may start 100 subscriptions at once
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to fit a close frame: at most 123 bytes of UTF-8, never splitting a character."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return encoded[:MAX_CLOSE_REASON_BYTES].decode("utf-8", errors="ignore")
 
 
 class State(Enum):
@@ -127,6 +140,7 @@ class Session:
         "_closer",
         "_ka_timer",
         "_main",
+        "_tasks",
         "_timers",
         "_tokens",
         "_tokens_at",
@@ -158,7 +172,8 @@ class Session:
             spawn=self._spawn_writer,
         )
         self.subscriptions: dict[str, Subscriber] = {}
-        self.operations: dict[str, asyncio.Task[None]] = {}
+        self.operations: dict[str, asyncio.Task[None]] = {}  # running, result still wanted, by id
+        self._tasks: dict[asyncio.Task[None], str] = {}  # every operation task not done yet -> its kind
         self._close: tuple[int, str] = (CLOSE_NORMAL, "")
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -184,11 +199,14 @@ class Session:
         await asyncio.shield(self._closed)
 
     def disconnect(self, code: int, reason: str) -> None:
-        """Close after the queued frames are sent (aborted after CLOSE_GRACE_SECONDS if they cannot be)."""
+        """Close after the queued frames are sent (aborted after CLOSE_GRACE_SECONDS if they cannot be).
+
+        `reason` may carry client input: it is cut to the 123 bytes a close frame holds.
+        """
         if self.state in (State.CLOSING, State.CLOSED):
             return
         self.state = State.CLOSING
-        self._close = (code, reason)
+        self._close = (code, close_reason(reason))
         self._stop_everything()
         self.outbox.close()
         self._closer = asyncio.create_task(self._close_when_drained())
@@ -288,18 +306,38 @@ class Session:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
-        self.engine.remove_connection(self)
-        waiter, self._closed = self._closed, True
-        if isinstance(waiter, asyncio.Future) and not waiter.done():
-            waiter.set_result(None)
+        try:
+            await self._await_operations()
+        finally:
+            self.engine.remove_connection(self)
+            waiter, self._closed = self._closed, True
+            if isinstance(waiter, asyncio.Future) and not waiter.done():
+                waiter.set_result(None)
 
     def _stop_everything(self) -> None:
         for subscriber in self.subscriptions.values():
             self.engine.unsubscribe(subscriber)
         self.subscriptions.clear()
         for task in self.operations.values():
-            task.cancel()
+            self._detach(task)
         self.operations.clear()
+
+    def _detach(self, task: asyncio.Task[None]) -> None:
+        """Its result is no longer wanted: a query is cancelled, a mutation runs on to its publish."""
+        if self._tasks.get(task) != "mutation":
+            task.cancel()
+
+    async def _await_operations(self) -> None:
+        """Await every operation task: mutations get their execution time, then what is left is cancelled."""
+        tasks = list(self._tasks)
+        if not tasks:
+            return
+        bound = self.settings.execution_timeout + PUBLISH_GRACE_SECONDS
+        _, pending = await asyncio.wait(tasks, timeout=bound)
+        for task in pending:
+            log.warning("operation still running %.0f s after its connection ended: cancelled", bound)
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _abort(self) -> None:
         """Stop reading now: the socket could not be closed politely."""
@@ -403,7 +441,7 @@ class Session:
                 raise StartRefused(
                     StartRefused.UNSUPPORTED, f"{kind} not supported through the realtime channel"
                 )
-            if len(self.operations) >= self.settings.max_subscriptions_per_connection:
+            if len(self._tasks) >= self.settings.max_subscriptions_per_connection:
                 raise StartRefused(StartRefused.RATE, "Rate limit exceeded")  # too many in flight
             return Prepared(op_id, kind, identity, request)
         limit = self.settings.max_subscriptions_per_connection
@@ -433,14 +471,17 @@ class Session:
         )
 
     def stop(self, op_id: str) -> bool:
-        """End a subscription or cancel a running operation; False when the id is unknown."""
+        """End a subscription or a running operation (its result is not sent); False when the id is unknown.
+
+        A stopped query is cancelled; a stopped mutation runs on so that what it commits is published.
+        """
         subscriber = self.subscriptions.pop(op_id, None)
         if subscriber is not None:
             self.engine.unsubscribe(subscriber)
             return True
         task = self.operations.pop(op_id, None)
         if task is not None:
-            task.cancel()
+            self._detach(task)
             return True
         return False
 
@@ -448,8 +489,10 @@ class Session:
         """Run a query or mutation in its own task; `on_result` gets the AppSync-shaped response."""
         executor = self.context.executor
         request = prepared.request
+        op_id = prepared.op_id
 
         async def run() -> None:
+            me = asyncio.current_task()
             try:
                 result = await executor.execute(
                     request["query"],
@@ -458,15 +501,24 @@ class Session:
                     prepared.identity,
                 )
             except Exception:
-                log.exception("operation %s failed", prepared.op_id)
+                log.exception("operation %s failed", op_id)
                 message = "An internal error occurred."
                 result = {"data": None, "errors": [{"errorType": "InternalFailure", "message": message}]}
             finally:
-                self.operations.pop(prepared.op_id, None)
-            if self.state is State.READY:
+                # Stopped, or the id reused by a newer operation since: then the id is not ours to remove.
+                wanted = self.operations.get(op_id) is me
+                if wanted:
+                    del self.operations[op_id]
+            if wanted and self.state is State.READY:
                 on_result(result)
 
-        self.operations[prepared.op_id] = asyncio.create_task(run())
+        task = asyncio.create_task(run())
+        self._tasks[task] = prepared.kind
+        task.add_done_callback(self._forget)
+        self.operations[op_id] = task
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
 
     def _take_start_token(self) -> None:
         now = time.monotonic()

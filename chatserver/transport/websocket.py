@@ -54,7 +54,7 @@ def choose_codec(websocket: WebSocket) -> Codec | Response:
                 media_type="application/json",
                 headers={"x-amzn-ErrorType": "UnauthorizedException"},
             )
-        return appsync_realtime.AppSyncRealtimeCodec(header)
+        return appsync_realtime.AppSyncRealtimeCodec(header, offered)
     if graphql_transport_ws.SUBPROTOCOL in offered:
         return graphql_transport_ws.GraphQLTransportWSCodec()
     if graphql_ws.SUBPROTOCOL in offered:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -171,3 +172,24 @@ def test_update_message_with_empty_content_is_validation_error(users: Users) -> 
     body = _update(users.alice, message["id"], room["id"], "")
     assert body["errors"][0]["errorType"] == "ValidationException"
     assert users.alice.messages(room["id"]) == [message]
+
+
+def test_concurrent_deletes_of_one_message_succeed_once(users: Users) -> None:
+    """The owner and an admin delete the same message at once: one gets it, the other a failed condition."""
+    room = users.alice.create_room()
+    for round_ in range(5):
+        message = users.alice.create_message(room["id"], f"contested {round_}")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            bodies = list(
+                pool.map(
+                    lambda client, message_id=message["id"]: client.execute(
+                        DELETE_MESSAGE, {"id": message_id}
+                    ),
+                    [users.alice, users.admin],
+                )
+            )
+        winners = [b for b in bodies if b["data"]["deleteMessage"] is not None]
+        losers = [b for b in bodies if b["data"]["deleteMessage"] is None]
+        assert len(winners) == 1 and len(losers) == 1, bodies
+        assert losers[0]["errors"][0]["errorType"] == CONDITIONAL
+    assert users.alice.messages(room["id"]) == []

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chatserver.config import Settings
 from chatserver.logs import configure_logging
+from tests.realtime import live
 from tests.server import RunningServer, run_server
 
 
@@ -110,3 +111,15 @@ def test_json_logs_one_object_per_line_with_request_id(server: RunningServer) ->
     assert down["request_id"] == unready.headers["x-amzn-RequestId"]
     (outside,) = [line for line in lines if line["message"] == "outside any request"]
     assert "request_id" not in outside
+
+
+def test_metrics_count_every_answered_error_even_for_cached_documents(server: RunningServer) -> None:
+    token = live.sign_up(server, "metrics-counter")["accessToken"]
+    too_deep = "{ " + "rooms { messages { items { content { " * 6 + "text" + " } } } }" * 6 + " }"
+    label = ("chatserver_errors_total", (("error_type", "QueryDepthLimitReached"),))
+    with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": token}) as client:
+        before = _samples(client).get(label, 0)
+        for _ in range(3):  # the first compiles the document, the next two are served from the cache
+            body = client.post("/graphql", json={"query": too_deep}).json()
+            assert body["errors"][0]["errorType"] == "QueryDepthLimitReached"
+        assert _samples(client)[label] == before + 3

@@ -165,6 +165,18 @@ def alice_sub(tokens: dict[str, str]) -> str:
     return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["sub"]
 
 
+async def test_ws_appsync_no_subprotocol_offered_gets_none_in_the_accept(
+    server: RunningServer, alice: dict[str, str]
+) -> None:
+    token = alice["accessToken"]
+    header = live.header_b64(token, live.host_of(server))
+    # websockets, like browsers, refuses an accept that names a subprotocol it did not offer
+    async with websockets.connect(f"{server.ws_url}/graphql/realtime?header={header}&payload=e30=") as ws:
+        assert ws.subprotocol is None
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert (await live.recv_json(ws))["type"] == "connection_ack"
+
+
 async def test_ws_appsync_upgrade_without_credentials_is_http_401(server: RunningServer) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         await websockets.connect(f"{server.ws_url}/graphql/realtime", subprotocols=["graphql-ws"])

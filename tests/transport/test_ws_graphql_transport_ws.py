@@ -169,3 +169,97 @@ async def test_ws_graphql_transport_ws_signout_closes_with_4401(server: RunningS
         response = await client.post("/auth/signout", headers={"Authorization": dave["accessToken"]})
         assert response.status_code == 200
     assert await _closed_with(ws) == 4401
+
+
+async def _watch_rooms(server: RunningServer, token: str) -> websockets.ClientConnection:
+    """A second connection subscribed to onCreateRoom: what every other client would see published."""
+    watcher = await _connect(server, token)
+    before = live.services(server).realtime.metrics.subscriptions
+    subscribe = {"type": "subscribe", "id": "rooms", "payload": {"query": seed.ON_CREATE_ROOM}}
+    await watcher.send(json.dumps(subscribe))
+    await live.wait_for_subscriptions(server, before + 1)
+    return watcher
+
+
+async def _published_names(watcher: websockets.ClientConnection, count: int) -> set[str]:
+    names = set()
+    for _ in range(count):
+        frame = json.loads(await asyncio.wait_for(watcher.recv(), 10))
+        assert frame["id"] == "rooms" and frame["type"] == "next", frame
+        names.add(frame["payload"]["data"]["onCreateRoom"]["name"])
+    return names
+
+
+def _create_room(op_id: str, name: str) -> str:
+    payload = {"query": seed.CREATE_ROOM, "variables": {"input": {"name": name}}}
+    return json.dumps({"type": "subscribe", "id": op_id, "payload": payload})
+
+
+@pytest.mark.parametrize("how", ["complete", "close"])
+async def test_ws_graphql_transport_ws_stopped_mutation_still_commits_and_publishes(
+    server: RunningServer, alice: dict[str, str], how: str
+) -> None:
+    token = alice["accessToken"]
+    watcher = await _watch_rooms(server, token)
+    name = f"stopped-by-{how}"
+    try:
+        ws = await _connect(server, token)
+        await ws.send(_create_room("m", name))
+        if how == "complete":
+            await ws.send(json.dumps({"type": "complete", "id": "m"}))
+        else:
+            await ws.close()
+        assert await _published_names(watcher, 1) == {name}
+        if how == "complete":  # the client stopped it: its result is not sent
+            await ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "pong"}
+            await ws.close()
+    finally:
+        await watcher.close()
+    listed = await live.graphql(server, token, "query { listRooms { items { name } } }")
+    assert name in {item["name"] for item in listed["data"]["listRooms"]["items"]}
+
+
+async def test_ws_graphql_transport_ws_reused_id_gets_only_the_newer_result(
+    server: RunningServer, alice: dict[str, str]
+) -> None:
+    token = alice["accessToken"]
+    watcher = await _watch_rooms(server, token)
+    ws = await _connect(server, token)
+    try:
+        await ws.send(_create_room("same", "first-of-same"))
+        await ws.send(json.dumps({"type": "complete", "id": "same"}))
+        await ws.send(_create_room("same", "second-of-same"))
+        result = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert result["id"] == "same" and result["type"] == "next", result
+        assert result["payload"]["data"]["createRoom"]["name"] == "second-of-same"
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"id": "same", "type": "complete"}
+        assert await _published_names(watcher, 2) == {"first-of-same", "second-of-same"}
+        # The stopped one finished too (it was published) and sent nothing; "same" can be stopped again.
+        await ws.send(_create_room("same", "third-of-same"))
+        await ws.send(json.dumps({"type": "complete", "id": "same"}))
+        assert await _published_names(watcher, 1) == {"third-of-same"}
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "pong"}
+    finally:
+        await ws.close()
+        await watcher.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (json.dumps({"type": "ü" * 100}), 4400),  # "unknown type" echoes the type: 200+ bytes of UTF-8
+        (json.dumps({"type": "subscribe", "id": "€" * 60, "payload": {"query": seed.ON_CREATE_ROOM}}), 4409),
+    ],
+)
+async def test_ws_graphql_transport_ws_long_close_reason_fits_the_close_frame(
+    server: RunningServer, alice: dict[str, str], frame: str, code: int
+) -> None:
+    ws = await _connect(server, alice["accessToken"])
+    await ws.send(frame)
+    if code == 4409:
+        await ws.send(frame)
+    assert await _closed_with(ws) == code
+    assert ws.close_reason is not None
+    assert 0 < len(ws.close_reason.encode()) <= 123

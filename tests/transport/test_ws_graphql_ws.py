@@ -97,3 +97,25 @@ async def test_ws_graphql_ws_bad_token_gets_connection_error(server: RunningServ
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 10)
         assert ws.close_code == 4401
+
+
+async def test_ws_graphql_ws_stopped_mutation_still_commits_and_publishes(
+    server: RunningServer, alice: dict[str, str]
+) -> None:
+    token = alice["accessToken"]
+    async with websockets.connect(f"{server.ws_url}/graphql", subprotocols=["graphql-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": token}}))
+        assert await live.recv_json(ws) == {"type": "connection_ack"}
+        watch = {"type": "start", "id": "rooms", "payload": {"query": seed.ON_CREATE_ROOM}}
+        create = {"query": seed.CREATE_ROOM, "variables": {"input": {"name": "stopped-legacy"}}}
+        await ws.send(json.dumps(watch))
+        await ws.send(json.dumps({"type": "start", "id": "m", "payload": create}))
+        await ws.send(json.dumps({"type": "stop", "id": "m"}))
+        frames = [await live.recv_json(ws), await live.recv_json(ws)]
+        assert {"type": "complete", "id": "m"} in frames
+        (published,) = [f for f in frames if f["id"] == "rooms"]
+        assert published["payload"]["data"]["onCreateRoom"]["name"] == "stopped-legacy"
+        await ws.send(json.dumps({"type": "connection_terminate"}))
+        with pytest.raises(websockets.ConnectionClosed):
+            await live.recv_json(ws)  # the stopped mutation's result never comes
+        assert ws.close_code == 1000
