@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from chatserver.auth.accounts import AccountService
 from chatserver.auth.codes import build_code_sender
 from chatserver.auth.keys import SigningKeys
+from chatserver.auth.revocation_sync import RevocationSync
 from chatserver.auth.revocations import Revocations
 from chatserver.auth.signout_feed import SignoutFeed
 from chatserver.auth.tokens import TokenIssuer, TokenVerifier
@@ -137,6 +138,16 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
             feed.start()
             stack.push_async_callback(feed.stop)
             services.accounts.signout_listeners.append(feed.announce)
+        # Sign-out notices are at-most-once; the accounts table is the truth, read again every few seconds.
+        await stack.enter_async_context(
+            RevocationSync(
+                account_store,
+                revocations,
+                services.realtime.disconnect_user,
+                interval=settings.revocation_sync_interval,
+                token_lifetime=max(settings.id_token_ttl, settings.access_token_ttl),
+            ).running()
+        )
         # --- schema and executor ---
         services.schema = services.schema or build_schema()
         publisher = services.realtime if services.realtime is not None else RecordingPublisher()

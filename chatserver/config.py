@@ -54,6 +54,7 @@ class Settings:
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 2_592_000
     code_ttl: int = 86_400
+    revocation_sync_interval: int = 10  # seconds between reads of recent sign-outs made on other replicas
     url_ttl: int = 900
     ka_interval: int = 60
     connection_timeout_ms: int = 300_000

@@ -93,6 +93,14 @@ class AccountsRepository:
         async with self._engine.connect() as conn:
             return {row.sub: int(row.tokens_valid_after) for row in await conn.execute(query)}
 
+    async def revocations_since(self, since: int) -> dict[str, int]:
+        """sub -> tokens_valid_after for the global sign-outs at or after `since` (epoch seconds)."""
+        query = select(accounts.c.sub, accounts.c.tokens_valid_after).where(
+            accounts.c.tokens_valid_after >= since
+        )
+        async with self._engine.connect() as conn:
+            return {row.sub: int(row.tokens_valid_after) for row in await conn.execute(query)}
+
     async def sign_out(self, sub: str, now: int) -> int:
         """Global sign-out: delete every refresh token and void every token issued so far.
 
