@@ -371,7 +371,10 @@ class AccountService:
             family_name=record.family_name,
             groups=await self._store.groups_of(record.sub),
         )
-        return self._issuer.issue(subject, auth_time=auth_time, origin_jti=origin_jti or str(uuid.uuid4()))
+        # two RSA signatures (a few ms of CPU): off the event loop, like password hashing
+        return await asyncio.to_thread(
+            self._issuer.issue, subject, auth_time=auth_time, origin_jti=origin_jti or str(uuid.uuid4())
+        )
 
     def _auth_time(self, record: AccountRecord, now: int) -> int:
         """Now, but always after the last global sign-out (which voids tokens up to that very second)."""

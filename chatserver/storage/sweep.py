@@ -88,4 +88,8 @@ class Sweeper:
         finally:
             task.cancel()
             # A sweep step in a worker thread finishes its file call before the cancellation lands.
-            await asyncio.wait({task}, timeout=SHUTDOWN_TIMEOUT)
+            done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_TIMEOUT)
+            if not done:  # still inside a slow file call: ask again, and wait for it to end
+                log.warning("file sweep still busy after %ss at shutdown; cancelling again", SHUTDOWN_TIMEOUT)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
