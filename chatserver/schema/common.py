@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import strawberry
 from strawberry.types import Info
+
+from chatserver.persistence.pagination import Page, PageRequest
+
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from chatserver.app import Services
@@ -30,3 +35,21 @@ def identity(info: Info) -> Identity:
 def optional(value: object) -> object:
     """Strawberry's UNSET (argument omitted) and None both mean 'not given' for plain arguments."""
     return None if value is strawberry.UNSET else value
+
+
+async def read_page(
+    info: Info,
+    binding: str,
+    limit: int | None,
+    next_token: str | None,
+    fetch: Callable[[PageRequest], Awaitable[Page[R]]],
+    *,
+    descending: bool = False,
+) -> tuple[list[R], str | None]:
+    """One page of a list for a connection field: checks `limit` and `nextToken` (bound to `binding`),
+    charges the request's read budget before querying, and mints the next token."""
+    tokens = services(info).page_tokens
+    request = tokens.request(binding, optional(limit), optional(next_token), descending=descending)
+    info.context.budget.charge(request.limit)
+    page = await fetch(request)
+    return page.items, tokens.token(page)

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from chatserver.errors import ConditionalCheckFailed, NotFound, ValidationFailed
 from chatserver.persistence.messages import MessageRecord, RoomMissing
-from chatserver.schema.common import ModelSortDirection, identity, optional, services
+from chatserver.schema.common import ModelSortDirection, identity, optional, read_page, services
 from chatserver.schema.directives import AwsSubscribe
 from chatserver.schema.scalars import AWSURL, AWSDateTime
 
@@ -76,16 +76,17 @@ async def list_room_messages(
     next_token: str | None,
 ) -> MessageConnection:
     """The `messages-by-room-id` access pattern: ASC unless DESC is asked for."""
-    svc = services(info)
-    limit, next_token = optional(limit), optional(next_token)
     descending = sort_direction == ModelSortDirection.DESC
     binding = f"messages|{room_id}|{'DESC' if descending else 'ASC'}"
-    request = svc.page_tokens.request(binding, limit, next_token, descending=descending)
-    info.context.budget.charge(request.limit)
-    page = await svc.messages.list_for_room(room_id, request)
-    return MessageConnection(
-        items=[Message.from_record(r) for r in page.items], next_token=svc.page_tokens.token(page)
+    records, token = await read_page(
+        info,
+        binding,
+        limit,
+        next_token,
+        lambda request: services(info).messages.list_for_room(room_id, request),
+        descending=descending,
     )
+    return MessageConnection(items=[Message.from_record(r) for r in records], next_token=token)
 
 
 async def _checked_content(info: Info, content: MessageContentInput) -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from chatserver.auth.identity import ADMIN_GROUP
 from chatserver.errors import NotFound, ValidationFailed
 from chatserver.persistence.rooms import RoomRecord
-from chatserver.schema.common import ModelSortDirection, identity, optional, services
+from chatserver.schema.common import ModelSortDirection, identity, read_page, services
 from chatserver.schema.directives import AwsSubscribe
 from chatserver.schema.messages import MessageConnection, list_room_messages
 from chatserver.schema.permissions import group_mutation
@@ -70,13 +70,8 @@ class RoomQueries:
         limit: int | None = strawberry.UNSET,
         next_token: str | None = strawberry.UNSET,
     ) -> RoomConnection | None:
-        svc = services(info)
-        request = svc.page_tokens.request("rooms", optional(limit), optional(next_token))
-        info.context.budget.charge(request.limit)
-        page = await svc.rooms.list(request)
-        return RoomConnection(
-            items=[Room.from_record(r) for r in page.items], next_token=svc.page_tokens.token(page)
-        )
+        records, token = await read_page(info, "rooms", limit, next_token, services(info).rooms.list)
+        return RoomConnection(items=[Room.from_record(r) for r in records], next_token=token)
 
     @strawberry.field(description="Every room (the walkie-talkie app's room list).")
     async def rooms(self, info: Info) -> list[Room | None] | None:

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from chatserver.persistence.users import UserRecord
-from chatserver.schema.common import identity, optional, services
+from chatserver.schema.common import identity, read_page, services
 from chatserver.schema.scalars import AWSDateTime, AWSEmail
 
 
@@ -63,10 +63,5 @@ class UserQueries:
         limit: int | None = strawberry.UNSET,
         next_token: str | None = strawberry.UNSET,
     ) -> UserConnection | None:
-        svc = services(info)
-        request = svc.page_tokens.request("users", optional(limit), optional(next_token))
-        info.context.budget.charge(request.limit)
-        page = await svc.users.list(request)
-        return UserConnection(
-            items=[User.from_record(r) for r in page.items], next_token=svc.page_tokens.token(page)
-        )
+        records, token = await read_page(info, "users", limit, next_token, services(info).users.list)
+        return UserConnection(items=[User.from_record(r) for r in records], next_token=token)
