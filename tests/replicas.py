@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -121,6 +122,8 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        """Start redis-server on this port and wait until *it* answers: a port that some other process took
+        meanwhile would otherwise look like a running Redis that `kill` cannot stop."""
         self.process = subprocess.Popen(
             [
                 "redis-server",
@@ -139,18 +142,32 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 15
-        import socket
-
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited at start (is port {self.port} taken?)")
+            if _accepts(self.port):
+                if self.process.poll() is None:
                     return
-            except OSError:
-                time.sleep(0.05)
+                raise RuntimeError(f"port {self.port} answers, but not our redis-server")
+            time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
     def kill(self) -> None:
+        """Kill it and wait until its port refuses connections."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=15)
         self.process = None
+        deadline = time.monotonic() + 10
+        while _accepts(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"port {self.port} still answers after redis-server was killed")
+            time.sleep(0.05)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chatserver.realtime.broker import Publication, PublicationHandler
@@ -64,6 +66,9 @@ class RedisBroker:
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=SOCKET_TIMEOUT,
             health_check_interval=HEALTH_CHECK_INTERVAL,
+            # No hidden retries inside redis-py: the first failure reaches the loops below at once, so
+            # `connected` (and /readyz) turns false at once, and reconnecting follows our own backoff.
+            retry=Retry(NoBackoff(), 0),
         )
         self._tasks = [
             asyncio.create_task(self._read_forever(), name="redis-broker-reader"),
