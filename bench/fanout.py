@@ -67,25 +67,9 @@ STEADY_SECONDS = 10.0
 DRAIN_STALL_SECONDS = 3.0  # a burst is over when no delivery arrived for this long
 SCENARIO_CAP_SECONDS = 120.0
 
-# Walkie-talkie documents, verbatim from SEED_CLIENTS.md.
-ON_CREATE_AUDIO_SEGMENT = """subscription OnCreateAudioSegment($roomId: ID!) {
-  onCreateAudioSegment(roomId: $roomId) {
-    roomId
-    data
-    timestamp
-    userId
-  }
-}
-"""
-CREATE_AUDIO_SEGMENT = """mutation CreateAudioSegment($roomId: ID!, $data: String!) {
-  createAudioSegment(roomId: $roomId, data: $data) {
-    data
-    roomId
-    timestamp
-    userId
-  }
-}
-"""
+# Walkie-talkie documents, verbatim from SEED_CLIENTS.md (kept once, in the tests' helpers).
+from tests.helpers import CREATE_AUDIO_SEGMENT, ON_CREATE_AUDIO_SEGMENT  # noqa: E402
+
 CREATE_ROOM = "mutation CreateRoom($input: RoomInput!) { createRoom(input: $input) { id } }"
 
 

@@ -43,21 +43,11 @@ CONCURRENCIES = (1, 32)
 SEEDED_MESSAGES = 500
 TARGET_SHARE = 0.8
 
-CREATE_MESSAGE = """
-  mutation CreateMessage($input: MessageInput!) {
-    createMessage(input: $input) {
-      id
-      content {
-        text
-        imageId
-      }
-      owner
-      createdAt
-      updatedAt
-      roomId
-    }
-  }
-"""
+if str(ROOT) not in sys.path:  # run as `python bench/http_mutations.py`
+    sys.path.insert(0, str(ROOT))
+# The chat app's CreateMessage, verbatim from SEED_CLIENTS.md (kept once, in the tests' helpers).
+from tests.helpers import CREATE_MESSAGE  # noqa: E402
+
 LIST_MESSAGES = """
   query ListMessagesForRoom($roomId: ID!, $sortDirection: ModelSortDirection, $limit: Int) {
     listMessagesForRoom(roomId: $roomId, sortDirection: $sortDirection, limit: $limit) {
