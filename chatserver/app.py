@@ -30,7 +30,6 @@ from chatserver.persistence.messages import MessagesRepository
 from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.users import UsersRepository
-from chatserver.realtime.publisher import RecordingPublisher
 from chatserver.schema import build_schema
 from chatserver.secrets import derive_key, load_or_create_secret
 from chatserver.storage.local import LocalDirectoryStore
@@ -113,7 +112,6 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
             code_secret=load_or_create_secret(settings.data_dir / "code-secret"),
             sender=build_code_sender(settings.smtp_url),
         )
-        # Sign-out listeners (e.g. closing the user's WebSockets): services.accounts.signout_listeners.append(...)
         # --- rooms, messages, files ---
         services.rooms = RoomsRepository(engine)
         services.messages = await stack.enter_async_context(MessagesRepository(engine).running())
@@ -124,7 +122,7 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
                 settings=settings, repository=FilesRepository(engine), store=store, signer=signer
             ).running()
         )
-        # --- realtime engine ---
+        # --- schema and realtime engine (one schema object for both) ---
         services.schema = build_schema()
         services.realtime = _build_realtime(settings, services.schema)
         if metrics is not None:  # /metrics reads the engine's counters; the broker wrapper times fan-out
@@ -148,10 +146,8 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
                 token_lifetime=max(settings.id_token_ttl, settings.access_token_ttl),
             ).running()
         )
-        # --- schema and executor ---
-        services.schema = services.schema or build_schema()
-        publisher = services.realtime if services.realtime is not None else RecordingPublisher()
-        services.executor = Executor(services.schema, services, publisher)
+        # --- executor: every transport's one execution path; it publishes to the real-time engine ---
+        services.executor = Executor(services.schema, services, services.realtime)
         yield services
 
 

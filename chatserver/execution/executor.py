@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from chatserver.auth.identity import Identity
 from chatserver.execution.documents import CompiledDocument, DocumentCache
 from chatserver.execution.error_format import AppSyncError, appsync_error, from_graphql_error
 from chatserver.execution.selection import dealias, iter_fields
-from chatserver.metrics import count_error
+from chatserver.metrics import count_error, new_request_id
 from chatserver.realtime.publisher import MutationPublisher
 from chatserver.schema.context import ReadBudget, RequestContext
 from chatserver.schema.links import subscription_links
@@ -65,7 +64,7 @@ class Executor:
         identity: Identity,
         request_id: str | None,
     ) -> GraphQLResponse:
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or new_request_id()
         compiled = self.documents.compile(query)
         if compiled.errors:
             return {"data": None, "errors": compiled.errors}

@@ -23,6 +23,8 @@ from chatserver.realtime.projection import RootPlan
 
 log = logging.getLogger("chatserver.realtime")
 
+_NOT_ENCODED: Any = object()
+
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNAUTHORIZED = 4401
 
@@ -117,9 +119,8 @@ class RealtimeEngine:
             for field_name in self.links.get(publication.mutation_field, ()):
                 for plans in self.hub.matching(field_name, payload):
                     for plan, subscribers in plans.items():
-                        if plan in encoded:
-                            body = encoded[plan]
-                        else:
+                        body = encoded.get(plan, _NOT_ENCODED)  # one hash of the (deep) plan, not three
+                        if body is _NOT_ENCODED:
                             body = plan.encode(payload)
                             metrics.encodings += 1
                             if len(body) > limit or (len(body) * 4 > limit and len(body.encode()) > limit):

@@ -46,18 +46,6 @@ def _transport(server: RunningServer, protocol: str, token: str) -> Any:
     )
 
 
-WALKIE_WITH_TYPENAME = """subscription OnCreateAudioSegment($roomId: ID!) {
-  onCreateAudioSegment(roomId: $roomId) {
-    roomId
-    data
-    timestamp
-    userId
-    __typename
-  }
-}
-"""
-
-
 @pytest.mark.parametrize("protocol", ["appsync", "graphql-transport-ws", "graphql-ws"])
 @pytest.mark.parametrize("app", ["chat", "walkie-talkie", "walkie-talkie-apollo"])
 async def test_ws_seed_clients_subscription_receives_the_mutation(
@@ -69,7 +57,9 @@ async def test_ws_seed_clients_subscription_receives_the_mutation(
         token, document, variables = access, seed.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room}
     else:
         token = tokens["idToken"]
-        document = seed.ON_CREATE_AUDIO_SEGMENT if app == "walkie-talkie" else WALKIE_WITH_TYPENAME
+        document = (
+            seed.ON_CREATE_AUDIO_SEGMENT if app == "walkie-talkie" else seed.ON_CREATE_AUDIO_SEGMENT_APOLLO
+        )
         variables = {"roomId": room}
     async with Client(transport=_transport(server, protocol, token)) as session:
         received: list[dict] = []
