@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import OperationType
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from chatserver.errors import (
     ChatServerError,
@@ -17,7 +17,7 @@ from chatserver.errors import (
 from chatserver.metrics import count_error, current_request_id, new_request_id
 from chatserver.transport.bodies import BodyTooLarge, check_declared_length, read_body
 from chatserver.transport.json_codec import loads_strict
-from chatserver.transport.playground import playground_html
+from chatserver.transport.playground import playground_response
 
 EMPTY_BODY = "Request body is empty."
 UNPARSABLE = "Unable to parse GraphQL query."
@@ -31,7 +31,7 @@ async def graphql_endpoint(request: Request) -> Response:
         and "query" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
     ):
-        return HTMLResponse(playground_html())
+        return playground_response()
     services = request.app.state.services
     limit = services.settings.max_body_bytes
     try:

@@ -9,6 +9,7 @@ from chatserver.transport.auth_routes import auth_routes
 from chatserver.transport.files import file_routes
 from chatserver.transport.health import health_routes
 from chatserver.transport.http import graphql_endpoint
+from chatserver.transport.web import web_routes
 from chatserver.transport.websocket import graphql_websocket
 
 
@@ -25,4 +26,6 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     routes.append(WebSocketRoute("/graphql/realtime", graphql_websocket))
     # --- GraphQL over HTTP and WebSocket (/graphql, /graphql/realtime) ---
     routes.append(Route("/graphql", graphql_endpoint, methods=["GET", "POST"]))
+    # --- the browser: the demo app at GET / and the static files of the app and the playground ---
+    routes.extend(web_routes())
     return routes
