@@ -28,8 +28,10 @@ class HttpConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(reader, writer, host, port)
 
-    async def post_json(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+    async def post_json(
+        self, path: str, body: bytes, headers: dict[str, str], content_type: str = "application/json"
+    ) -> tuple[int, Any]:
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {content_type}\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         head += f"Content-Length: {len(body)}\r\n\r\n"
         self.writer.write(head.encode() + body)

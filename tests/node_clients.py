@@ -50,6 +50,7 @@ class NodeScript:
             [shutil.which("node") or "node", str(directory / script), json.dumps(config)],
             cwd=directory,
             env={**os.environ, **env},
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -79,6 +80,12 @@ class NodeScript:
             if line["event"] in {"error", "timeout", "crash", "done"}:
                 raise AssertionError(f"expected {event!r}, got {line}; saw {self.seen}; {self.stderr()}")
 
+    def send(self, message: dict[str, Any]) -> None:
+        """One JSON line to the script's stdin (for scripts that take commands, e.g. a code read from the log)."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(message) + "\n")
+        self._process.stdin.flush()
+
     def wait(self) -> int:
         return self._process.wait(timeout=WAIT_SECONDS)
 
@@ -91,7 +98,7 @@ class NodeScript:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait(timeout=WAIT_SECONDS)
-        for stream in (self._process.stdout, self._process.stderr):
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
         self._reader.join(timeout=WAIT_SECONDS)
