@@ -68,6 +68,7 @@ class Services:
     realtime: Any = None
     schema: Any = None
     executor: Any = None
+    mqtt_grants: Any = None  # chatserver.transport.mqtt.grants.GrantSigner (legacy MQTT subscriptions)
 
 
 @contextlib.asynccontextmanager
@@ -148,6 +149,10 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
         )
         # --- executor: every transport's one execution path; it publishes to the real-time engine ---
         services.executor = Executor(services.schema, services, services.realtime)
+        # --- legacy subscriptions over MQTT: the handshake's signed URLs (a key of their own) ---
+        from chatserver.transport.mqtt.grants import GrantSigner
+
+        services.mqtt_grants = GrantSigner(derive_key(secret, "mqtt-urls"), settings.mqtt_url_ttl)
         yield services
 
 

@@ -23,7 +23,9 @@ class Subscriber:
     def __init__(self, compiled: CompiledSubscription, outbox: Outbox, prefix: str) -> None:
         self.compiled = compiled
         self.outbox = outbox
-        self.prefix = prefix  # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'
+        # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'. A binary protocol gives an object
+        # whose `frame(payload) -> bytes` builds the whole frame instead (an MQTT PUBLISH to its topic).
+        self.prefix = prefix
 
 
 class Hub:

@@ -15,7 +15,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -54,6 +54,11 @@ def close_reason(text: str) -> str:
     if len(encoded) <= MAX_CLOSE_REASON_BYTES:
         return text
     return encoded[:MAX_CLOSE_REASON_BYTES].decode("utf-8", errors="ignore")
+
+
+def frame_sender(websocket: WebSocket, codec: Codec) -> Callable[[Any], Awaitable[None]]:
+    """How a codec's frames go out: text, or binary for codecs with `binary = True` (MQTT)."""
+    return websocket.send_bytes if getattr(codec, "binary", False) else websocket.send_text
 
 
 class State(Enum):
@@ -138,7 +143,10 @@ class Session:
         "_close",
         "_closed",
         "_closer",
+        "_idle",
+        "_idle_timer",
         "_ka_timer",
+        "_last_frame",
         "_main",
         "_tasks",
         "_timers",
@@ -168,7 +176,7 @@ class Session:
         self.outbox = Outbox(
             self.settings.max_outgoing_bytes,
             self._overflowed,
-            send=websocket.send_text,
+            send=frame_sender(websocket, codec),
             spawn=self._spawn_writer,
         )
         self.subscriptions: dict[str, Subscriber] = {}
@@ -181,6 +189,9 @@ class Session:
         self._aborted = False
         self._timers: list[asyncio.TimerHandle] = []
         self._ka_timer: asyncio.TimerHandle | None = None
+        self._idle: tuple[float, Callable[[], None]] | None = None  # see watch_idle
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._last_frame = 0.0
         self._closed: asyncio.Future[None] | bool = False  # True once closed; a future while awaited
         self._tokens = START_BURST
         self._tokens_at = time.monotonic()
@@ -242,11 +253,15 @@ class Session:
 
     async def _on_message(self, message: Mapping[str, Any]) -> bool:
         """Handle one ASGI message; True when the socket is gone."""
+        if self._idle is not None:
+            self._last_frame = time.monotonic()
         if message["type"] == "websocket.disconnect":
             return True
         if self.state is not State.READY and self.state is not State.CONNECTING:
             return False
         codec = self.codec
+        if getattr(codec, "binary", False):  # the codec reads raw frames itself (MQTT packets span frames)
+            return await self._handle(codec, dict(message))
         text = message.get("text")
         if text is None:
             codec.invalid(self, "Binary frames are not supported")
@@ -259,6 +274,9 @@ class Session:
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             codec.invalid(self, "Invalid message")
             return False
+        return await self._handle(codec, data)
+
+    async def _handle(self, codec: Codec, data: dict[str, Any]) -> bool:
         try:
             await codec.handle(self, data)
         except Exception:
@@ -272,7 +290,7 @@ class Session:
     async def _write(self) -> None:
         """The connection's one writer: runs only while there is a backlog (see Outbox)."""
         try:
-            await self.outbox.drain(self.websocket.send_text)
+            await self.outbox.drain(frame_sender(self.websocket, self.codec))
         except Exception as error:  # the peer went away mid-send: nothing left to tell it
             log.debug("writer stopped: %r", error)
             self.outbox.fail()
@@ -297,6 +315,8 @@ class Session:
             timer.cancel()
         if self._ka_timer is not None:
             self._ka_timer.cancel()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
         closer = self._closer
         if closer is not None and not closer.done() and not self._aborted:
             with contextlib.suppress(TimeoutError):
@@ -390,6 +410,32 @@ class Session:
 
     def send_text(self, frame: str) -> None:
         self.outbox.push(frame)
+
+    def send_bytes(self, frame: bytes) -> None:
+        """Queue a binary frame (codecs with `binary = True`)."""
+        self.outbox.push(frame)  # type: ignore[arg-type]
+
+    def watch_idle(self, seconds: float, on_idle: Callable[[], None]) -> None:
+        """Call `on_idle` once no frame has arrived for `seconds` (MQTT's keep-alive); 0 turns it off."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        self._idle = (seconds, on_idle) if seconds > 0 else None
+        if self._idle is not None:
+            self._last_frame = time.monotonic()
+            self._idle_timer = asyncio.get_running_loop().call_later(seconds, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        if self._idle is None or self.state is State.CLOSED:
+            return
+        seconds, on_idle = self._idle
+        left = self._last_frame + seconds - time.monotonic()
+        if left > 0:
+            self._idle_timer = asyncio.get_running_loop().call_later(left, self._idle_check)
+            return
+        self._idle = None
+        on_idle()
 
     def acknowledge(self, identity: Identity | None, *frames: Mapping[str, Any]) -> None:
         """connection_init accepted: send the ack frames, then keep-alives if the protocol has them."""
