@@ -119,7 +119,13 @@ async def run_setup(
         entry = nodes[0]
         await client.post(
             f"{nodes[0].url}/auth/signup",
-            json={"username": "bench", "password": PASSWORD, "email": "bench@example.com"},
+            json={
+                "username": "bench",
+                "password": PASSWORD,
+                "email": "bench@example.com",
+                "givenName": "Bench",
+                "familyName": "Mark",
+            },
         )
         signin = await client.post(
             f"{nodes[-1].url}/auth/signin", json={"username": "bench", "password": PASSWORD}

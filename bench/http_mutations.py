@@ -209,7 +209,13 @@ def chatserver_lines(work: Path, duration: int, script: Path) -> list[Line]:
     }
     lines: list[Line] = []
     with process([sys.executable, "-m", "chatserver", "serve"], env, url, work / "chatserver.log"):
-        user = {"username": "bench", "password": PASSWORD, "email": "bench@example.com"}
+        user = {
+            "username": "bench",
+            "password": PASSWORD,
+            "email": "bench@example.com",
+            "givenName": "Bench",
+            "familyName": "Mark",
+        }
         httpx.post(f"{url}/auth/signup", json=user, timeout=30).raise_for_status()
         signin = httpx.post(
             f"{url}/auth/signin", json={"username": "bench", "password": PASSWORD}, timeout=30

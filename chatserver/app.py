@@ -31,7 +31,7 @@ from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.users import UsersRepository
 from chatserver.schema import build_schema
-from chatserver.secrets import derive_key, load_or_create_secret
+from chatserver.secrets import derive_key, load_or_create_secret, make_private_dir
 from chatserver.storage.local import LocalDirectoryStore
 from chatserver.storage.service import FileService
 from chatserver.storage.signing import UrlSigner
@@ -47,6 +47,11 @@ CORS_ALLOWED_HEADERS = [
     "x-amz-user-agent",
     "x-api-key",
     "x-amz-date",
+    # what Amplify Auth and amazon-cognito-identity-js send to the Cognito API (POST /)
+    "x-amz-target",
+    "cache-control",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
 ]
 
 
@@ -74,7 +79,7 @@ class Services:
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings, metrics: ServerMetrics | None = None) -> AsyncIterator[Services]:
     """Open database, auth, broker and engine in order; close them in reverse."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     engine = create_engine(settings.resolved_database_url)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
@@ -111,6 +116,7 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
             verifier=services.verifier,
             revocations=revocations,
             code_secret=load_or_create_secret(settings.data_dir / "code-secret"),
+            handshake_secret=secret,
             sender=build_code_sender(settings.smtp_url),
         )
         # --- rooms, messages, files ---
@@ -182,6 +188,13 @@ def create_app(settings: Settings) -> Starlette:
                 "chatserver ready: GraphQL and playground at %s/graphql, data in %s",
                 settings.resolved_public_url,
                 settings.data_dir.resolve(),
+            )
+            log.info(
+                "Cognito user pool: id %s, app client id %s, endpoint %s/ (issuer %s)",
+                settings.user_pool_id,
+                settings.client_id,
+                settings.resolved_public_url,
+                settings.issuer,
             )
             yield
 

@@ -142,8 +142,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from chatserver.persistence.database import migrate_blocking
+    from chatserver.secrets import make_private_dir
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     revision = migrate_blocking(settings.resolved_database_url)
     print(f"database is at revision {revision}")
     return 0

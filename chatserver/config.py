@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "CHATSERVER_"
+USER_POOL_ID = re.compile(r"[\w-]+_[0-9a-zA-Z]+")  # what amazon-cognito-identity-js accepts
 
 
 class SettingsError(ValueError):
@@ -81,6 +83,7 @@ class Settings:
     tls_keyfile: str = ""
     jwt_private_key_file: str = ""  # empty: <data_dir>/jwt-signing-key.pem
     client_id: str = "chatserver"
+    user_pool_id: str = "local_chatserver"  # Cognito's shape <region>_<name>; the issuer is <public URL>/<id>
     smtp_url: str = ""  # smtp://user:pass@host:port?from=addr ; empty: codes go to the log
     log_level: str = "info"
     log_format: str = "text"
@@ -111,6 +114,11 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
         if bool(self.tls_certfile) != bool(self.tls_keyfile):
             raise SettingsError(f"{ENV_PREFIX}TLS_CERTFILE and {ENV_PREFIX}TLS_KEYFILE must be set together")
+        if not USER_POOL_ID.fullmatch(self.user_pool_id):
+            raise SettingsError(
+                f"{ENV_PREFIX}USER_POOL_ID must look like region_name (letters and digits after the '_'),"
+                f" not {self.user_pool_id!r}"
+            )
         if not (self.broker_url.startswith("memory://") or self.broker_url.startswith("redis")):
             raise SettingsError(
                 f"{ENV_PREFIX}BROKER_URL must be memory:// or redis://..., not {self.broker_url!r}"
@@ -138,7 +146,8 @@ class Settings:
 
     @property
     def issuer(self) -> str:
-        return self.resolved_public_url
+        """As on Cognito: the pool id under the public URL."""
+        return f"{self.resolved_public_url}/{self.user_pool_id}"
 
     @property
     def jwt_key_path(self) -> Path:

@@ -46,7 +46,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Replica]]
 
 
 def _signup(replica: Replica, username: str) -> None:
-    body = {"username": username, "password": live.PASSWORD, "email": f"{username}@example.com"}
+    body = {
+        "username": username,
+        "password": live.PASSWORD,
+        "email": f"{username}@example.com",
+        "givenName": username.title(),
+        "familyName": "Replica",
+    }
     response = httpx.post(f"{replica.url}/auth/signup", json=body, timeout=30)
     assert response.status_code == 200, response.text
 

@@ -8,16 +8,13 @@ delivery, and code confirmations say the code does not match.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
-import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatserver.auth.attributes import check_new_account, is_username
+from chatserver.auth.attributes import check_new_account, check_profile_attributes, is_username
 from chatserver.auth.codes import (
     MAX_CODE_ATTEMPTS,
     CodeBook,
@@ -26,6 +23,7 @@ from chatserver.auth.codes import (
     LogCodeSender,
     mask_email,
 )
+from chatserver.auth.credentials import Credentials
 from chatserver.auth.errors import (
     ATTEMPT_LIMIT,
     CODE_EXPIRED,
@@ -37,36 +35,39 @@ from chatserver.auth.errors import (
     InvalidParameterException,
     LimitExceededException,
     NotAuthorizedException,
-    TooManyRequestsException,
+    PasswordResetRequiredException,
     UsernameExistsException,
     UserNotConfirmedException,
     UserNotFoundException,
 )
+from chatserver.auth.identity import Identity
 from chatserver.auth.passwords import PasswordHasher, check_policy
 from chatserver.auth.revocations import Revocations
+from chatserver.auth.sessions import Sessions, SignInResult, SignOutListener
+from chatserver.auth.sign_in import Challenge, SignIn
+from chatserver.auth.srp_handshake import HandshakeSealer
 from chatserver.auth.throttle import FailureWindow, SigninThrottle
-from chatserver.auth.tokens import IssuedTokens, TokenIssuer, TokenSubject, TokenVerifier
+from chatserver.auth.tokens import IssuedTokens, TokenIssuer, TokenVerifier
 from chatserver.clock import iso_now
 from chatserver.config import Settings
 from chatserver.errors import UnauthorizedException
 from chatserver.persistence.accounts import (
     CONFIRMED,
+    FORCE_CHANGE_PASSWORD,
     UNCONFIRMED,
     AccountRecord,
     AccountsRepository,
-    RefreshRecord,
     UsernameTaken,
 )
 from chatserver.persistence.users import UsersRepository
+from chatserver.secrets import derive_key
 
 log = logging.getLogger("chatserver.auth")
 
 CODE_SENDS_PER_HOUR = 10
 ADDRESS_FAILURE_FACTOR = 4  # one address (an office behind NAT) may fail this many times more than one user
-LISTENER_TIMEOUT_SECONDS = 10
-INVALID_USERNAME_KEY = "\x00invalid"
 
-SignOutListener = Callable[[str], Awaitable[None]]
+__all__ = ["AccountService", "Challenge", "CodeDelivery", "SignInResult", "SignOutListener", "SignUpResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +84,12 @@ class SignUpResult:
     delivery: CodeDelivery | None
 
 
-@dataclass(frozen=True, slots=True)
-class SignInResult:
-    tokens: IssuedTokens
-    refresh_token: str
-
-
 class AccountService:
-    """Every account operation of the /auth routes and the CLI."""
+    """Every account operation of the /auth routes, the Cognito API and the CLI: one pool, two wire forms.
+
+    Signing in lives in `sign_in` (SignIn) and sessions in `sessions` (Sessions); this class keeps accounts,
+    codes and the administrator's operations.
+    """
 
     def __init__(
         self,
@@ -102,25 +101,38 @@ class AccountService:
         verifier: TokenVerifier,
         revocations: Revocations,
         code_secret: bytes,
+        handshake_secret: bytes,
         sender: CodeSender | None = None,
         passwords: PasswordHasher | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._users = users
-        self._issuer = issuer
-        self._verifier = verifier
-        self._revocations = revocations
         self._codes = CodeBook(code_secret)
         self._sender = sender or LogCodeSender()
-        self._passwords = passwords or PasswordHasher()
-        self._throttle = SigninThrottle(
-            settings.signin_max_failures,
-            settings.signin_lockout_seconds,
-            address_max_failures=settings.signin_max_failures * ADDRESS_FAILURE_FACTOR,
+        self.credentials = Credentials(passwords or PasswordHasher(), settings.user_pool_id)
+        self.sessions = Sessions(
+            settings=settings, store=store, issuer=issuer, verifier=verifier, revocations=revocations
+        )
+        self.sign_in = SignIn(
+            store=store,
+            credentials=self.credentials,
+            sessions=self.sessions,
+            sealer=HandshakeSealer(derive_key(handshake_secret, "srp-handshakes")),
+            throttle=SigninThrottle(
+                settings.signin_max_failures,
+                settings.signin_lockout_seconds,
+                address_max_failures=settings.signin_max_failures * ADDRESS_FAILURE_FACTOR,
+            ),
+            decoy_key=derive_key(handshake_secret, "srp-decoy-salts"),
+            on_confirmed=self._after_confirmation,
+            password_min_length=settings.password_min_length,
         )
         self._code_sends = FailureWindow(CODE_SENDS_PER_HOUR, 3600)
-        self.signout_listeners: list[SignOutListener] = []
+
+    @property
+    def signout_listeners(self) -> list[SignOutListener]:
+        return self.sessions.signout_listeners
 
     # --- sign-up and confirmation ---
 
@@ -132,9 +144,15 @@ class AccountService:
         given_name: str | None = None,
         family_name: str | None = None,
     ) -> SignUpResult:
-        record = await self._create(
-            username, password, email, given_name, family_name, confirmed=self._settings.auto_confirm
-        )
+        """Sign-up through either wire form; the pool requires email, given_name and family_name."""
+        check_new_account(username, email, given_name, family_name)
+        for name, value in (("given_name", given_name), ("family_name", family_name)):
+            if not value:
+                raise InvalidParameterException(
+                    f"Attributes did not conform to the schema: {name}: The attribute is required"
+                )
+        status = CONFIRMED if self._settings.auto_confirm else UNCONFIRMED
+        record = await self._create(username, password, email, given_name, family_name, status)
         if record.confirmed:
             await self._after_confirmation(record)
             return SignUpResult(record.sub, True, None)
@@ -145,8 +163,8 @@ class AccountService:
         record = await self._store.by_username(username)
         if record is None:
             raise CodeMismatchException(CODE_MISMATCH)
-        if record.confirmed:
-            raise NotAuthorizedException("User cannot be confirmed. Current status is CONFIRMED")
+        if record.status != UNCONFIRMED:
+            raise NotAuthorizedException(f"User cannot be confirmed. Current status is {record.status}")
         await self._consume_code(record, CodePurpose.SIGNUP, code)
         await self._store.set_status(record.sub, CONFIRMED)
         await self._after_confirmation(record)
@@ -155,74 +173,45 @@ class AccountService:
         record = await self._store.by_username(username)
         if record is None:
             return _simulated_delivery(username)
-        if record.confirmed:
+        if record.status != UNCONFIRMED:
             raise InvalidParameterException("User is already confirmed.")
         return await self._send_code(record, CodePurpose.SIGNUP, limited=True)
 
-    # --- sign-in, refresh, sign-out ---
+    # --- sign-in, refresh, sign-out (the /auth form; the Cognito API calls sign_in and sessions directly) ---
 
-    async def signin(self, username: str, password: str, address: str | None = None) -> SignInResult:
-        valid_name = is_username(username)
-        user_key = username if valid_name else INVALID_USERNAME_KEY  # keeps throttle keys short
-        if self._throttle.is_locked(user_key, address):
-            raise TooManyRequestsException("Too many failed sign-in attempts, please try again later.")
-        stamps = self._throttle.begin(user_key, address)
-        record = await self._store.by_username(username) if valid_name else None
-        if record is None:
-            await self._passwords.verify_dummy(password)
-            ok = False
-        else:
-            ok = await self._passwords.verify(record.password_hash, password)
-        if not ok or record is None:
-            await asyncio.sleep(self._throttle.failure_delay(user_key, address))
-            raise NotAuthorizedException(INCORRECT_CREDENTIALS)
-        self._throttle.succeeded(user_key, address, stamps)
-        if not record.confirmed:
-            raise UserNotConfirmedException("User is not confirmed.")
-        if self._passwords.needs_rehash(record.password_hash):
-            await self._store.set_password_hash(record.sub, await self._passwords.hash(password))
-        now = int(time.time())
-        tokens = await self._issue(record, auth_time=self._auth_time(record, now), origin_jti=None)
-        refresh_token = secrets.token_urlsafe(48)
-        await self._store.add_refresh_token(
-            RefreshRecord(
-                token_hash=_sha256(refresh_token),
-                sub=record.sub,
-                origin_jti=tokens.origin_jti,
-                auth_time=tokens.auth_time,
-                expires_at=now + self._settings.refresh_token_ttl,
-                revoked=False,
-            ),
-            now,
-        )
-        return SignInResult(tokens, refresh_token)
+    async def signin(
+        self, username: str, password: str, address: str | None = None, new_password: str | None = None
+    ) -> SignInResult:
+        """/auth/signin. A user who must choose a password sends it as `new_password` with the temporary one."""
+        outcome = await self.sign_in.with_password(username, password, address, self._settings.client_id)
+        if isinstance(outcome, SignInResult):
+            return outcome
+        if new_password is None:
+            raise PasswordResetRequiredException(
+                "This user must choose a new password: sign in again with newPassword"
+            )
+        check_policy(new_password, self._settings.password_min_length)
+        record = await self._existing(username)
+        if not (record.given_name and record.family_name):
+            raise InvalidParameterException("Missing required attribute(s): given_name, family_name")
+        return await self.sign_in.complete_new_password(record, new_password, {})
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
-        stored = await self._store.get_refresh_token(_sha256(refresh_token))
-        if stored is None:
-            raise NotAuthorizedException("Invalid Refresh Token")
-        if stored.revoked or self._revocations.is_revoked(stored.sub, stored.auth_time):
-            raise NotAuthorizedException("Refresh Token has been revoked")
-        if time.time() >= stored.expires_at:
-            raise NotAuthorizedException("Refresh Token has expired")
-        record = await self._store.by_sub(stored.sub)
-        if record is None or not record.confirmed:
-            raise NotAuthorizedException("Invalid Refresh Token")
-        return await self._issue(record, auth_time=stored.auth_time, origin_jti=stored.origin_jti)
+        return await self.sessions.refresh(refresh_token)
 
     async def signout(self, authorization: str | None) -> None:
         """Global sign-out by the caller's token: refresh tokens deleted, every earlier token void."""
         try:
-            identity = self._verifier.verify(authorization)
+            identity = self.sessions.verifier.verify(authorization)
         except UnauthorizedException as exc:
             if exc.message == UnauthorizedException.MISSING:
                 raise InvalidParameterException("Missing authorization header") from None
             if exc.message == UnauthorizedException.EXPIRED:
                 raise NotAuthorizedException("Access Token has expired") from None
             raise NotAuthorizedException("Invalid Access Token") from None
-        await self._sign_out(identity.sub)
+        await self.sessions.sign_out(identity.sub)
 
-    # --- password reset ---
+    # --- password reset and the signed-in user's own account ---
 
     async def forgot_password(self, username: str) -> CodeDelivery:
         record = await self._store.by_username(username)
@@ -240,9 +229,42 @@ class AccountService:
         if record is None:
             raise CodeMismatchException(CODE_MISMATCH)
         await self._consume_code(record, CodePurpose.RESET, code)
-        await self._store.set_password_hash(record.sub, await self._passwords.hash(password))
-        self._throttle.users.reset(username)
-        await self._sign_out(record.sub)  # whoever knew the old password loses their sessions
+        await self._set_password(record, password)
+        self.sign_in.throttle.users.reset(username)
+        await self.sessions.sign_out(record.sub)  # whoever knew the old password loses their sessions
+
+    async def user(self, access_token: str) -> AccountRecord:
+        """GetUser and the other access-token operations: the caller's account."""
+        identity = self.sessions.access_identity(access_token)
+        record = await self._store.by_sub(identity.sub)
+        if record is None:
+            raise NotAuthorizedException("User does not exist.")
+        return record
+
+    async def change_password(self, access_token: str, previous: str, proposed: str) -> None:
+        record = await self.user(access_token)
+        check_policy(proposed, self._settings.password_min_length)
+        throttle, key = self.sign_in.throttle, record.username
+        if throttle.users.is_locked(key):
+            raise LimitExceededException(ATTEMPT_LIMIT)
+        stamp = throttle.users.begin(key)
+        if not await self.credentials.passwords.verify(record.password_hash, previous):
+            raise NotAuthorizedException(INCORRECT_CREDENTIALS)
+        throttle.users.forgive(key, stamp)
+        await self._set_password(record, proposed)
+
+    async def update_attributes(self, access_token: str, attributes: dict[str, str]) -> None:
+        record = await self.user(access_token)
+        check_profile_attributes(attributes)
+        await self._store.set_attributes(record.sub, attributes)
+
+    async def global_sign_out(self, access_token: str) -> None:
+        await self.sessions.sign_out(self.sessions.access_identity(access_token).sub)
+
+    async def delete_user(self, access_token: str) -> None:
+        record = await self.user(access_token)
+        await self.sessions.sign_out(record.sub)
+        await self._store.delete(record.sub)
 
     # --- CLI (administrator) operations ---
 
@@ -255,13 +277,18 @@ class AccountService:
         family_name: str | None = None,
         groups: Iterable[str] = (),
         confirmed: bool = False,
+        temporary: bool = False,
     ) -> AccountRecord:
-        record = await self._create(username, password, email, given_name, family_name, confirmed)
+        """`chatserver user create`. A `temporary` password must be replaced at first sign-in
+        (NEW_PASSWORD_REQUIRED, as for Cognito's AdminCreateUser)."""
+        check_new_account(username, email, given_name, family_name)
+        status = FORCE_CHANGE_PASSWORD if temporary else CONFIRMED if confirmed else UNCONFIRMED
+        record = await self._create(username, password, email, given_name, family_name, status)
         for group in groups:
             await self.add_to_group(username, group)
-        if confirmed:
+        if record.confirmed:
             await self._after_confirmation(record)
-        else:
+        elif not temporary:
             await self._send_code(record, CodePurpose.SIGNUP)
         return record
 
@@ -277,8 +304,13 @@ class AccountService:
         if not record.confirmed:
             raise UserNotConfirmedException("User is not confirmed.")
         now = int(time.time())
-        tokens = await self._issue(record, auth_time=self._auth_time(record, now), origin_jti=None)
+        tokens = await self.sessions.issue(
+            record, auth_time=self.sessions.auth_time(record, now), origin_jti=None
+        )
         return tokens.access_token
+
+    def identity(self, authorization: str | None) -> Identity:
+        return self.sessions.verifier.verify(authorization)
 
     # --- internals ---
 
@@ -289,28 +321,34 @@ class AccountService:
         email: str,
         given_name: str | None,
         family_name: str | None,
-        confirmed: bool,
+        status: str,
     ) -> AccountRecord:
-        check_new_account(username, email, given_name, family_name)
         check_policy(password, self._settings.password_min_length)
         if await self._store.by_username(username) is not None:
             raise UsernameExistsException("User already exists")
+        stored = await self.credentials.make(username, password)
         record = AccountRecord(
             sub=str(uuid.uuid4()),
             username=username,
-            password_hash=await self._passwords.hash(password),
+            password_hash=stored.password_hash,
             email=email,
             given_name=given_name,
             family_name=family_name,
-            status=CONFIRMED if confirmed else UNCONFIRMED,
+            status=status,
             created_at=iso_now(),
             tokens_valid_after=0,
+            srp_salt=stored.srp_salt,
+            srp_verifier=stored.srp_verifier,
         )
         try:
             await self._store.create(record)
         except UsernameTaken:
             raise UsernameExistsException("User already exists") from None
         return record
+
+    async def _set_password(self, record: AccountRecord, password: str) -> None:
+        stored = await self.credentials.make(record.username, password)
+        await self._store.set_password(record.sub, stored.password_hash, stored.srp_salt, stored.srp_verifier)
 
     async def _existing(self, username: str) -> AccountRecord:
         record = await self._store.by_username(username)
@@ -360,39 +398,6 @@ class AccountService:
             raise CodeMismatchException(CODE_MISMATCH)
         if not await self._store.use_code(record.sub, purpose.value, stored.code_hash):
             raise CodeMismatchException(CODE_MISMATCH)  # another request used it first
-
-    async def _issue(self, record: AccountRecord, *, auth_time: int, origin_jti: str | None) -> IssuedTokens:
-        subject = TokenSubject(
-            sub=record.sub,
-            username=record.username,
-            email=record.email,
-            email_verified=True,
-            given_name=record.given_name,
-            family_name=record.family_name,
-            groups=await self._store.groups_of(record.sub),
-        )
-        # two RSA signatures (a few ms of CPU): off the event loop, like password hashing
-        return await asyncio.to_thread(
-            self._issuer.issue, subject, auth_time=auth_time, origin_jti=origin_jti or str(uuid.uuid4())
-        )
-
-    def _auth_time(self, record: AccountRecord, now: int) -> int:
-        """Now, but always after the last global sign-out (which voids tokens up to that very second)."""
-        floor = max(record.tokens_valid_after, self._revocations.valid_after(record.sub))
-        return max(now, floor + 1)
-
-    async def _sign_out(self, sub: str) -> None:
-        stored = await self._store.sign_out(sub, int(time.time()))
-        self._revocations.note_revoked(sub, stored)
-        for listener in list(self.signout_listeners):
-            try:
-                await asyncio.wait_for(listener(sub), LISTENER_TIMEOUT_SECONDS)
-            except Exception:
-                log.exception("a sign-out listener failed for %s", sub)
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _simulated_delivery(username: str) -> CodeDelivery:

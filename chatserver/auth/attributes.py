@@ -35,3 +35,21 @@ def check_new_account(username: str, email: str, given_name: str | None, family_
     for label, value in (("givenName", given_name), ("familyName", family_name)):
         if value is not None and len(value) > MAX_NAME_LENGTH:
             raise InvalidParameterException(f"{label} must be at most {MAX_NAME_LENGTH} characters")
+
+
+PROFILE_ATTRIBUTES = ("email", "given_name", "family_name")
+
+
+def check_profile_attributes(attributes: dict[str, str]) -> None:
+    """UpdateUserAttributes: only the pool's own attributes, each valid, none of the required ones emptied."""
+    for name, value in attributes.items():
+        if name not in PROFILE_ATTRIBUTES:
+            raise InvalidParameterException(
+                f"Attribute {name} cannot be changed (only {', '.join(PROFILE_ATTRIBUTES)})"
+            )
+        if not value:
+            raise InvalidParameterException(f"{name}: The attribute is required")
+        if name == "email" and not is_email(value):
+            raise InvalidParameterException("Invalid email address format.")
+        if len(value) > MAX_NAME_LENGTH:
+            raise InvalidParameterException(f"{name} must be at most {MAX_NAME_LENGTH} characters")

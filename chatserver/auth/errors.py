@@ -64,8 +64,17 @@ class TooManyRequestsException(AuthError):
     type_name = "TooManyRequestsException"
 
 
+class UnsupportedTokenTypeException(AuthError):
+    type_name = "UnsupportedTokenTypeException"
+
+
+class PasswordResetRequiredException(AuthError):
+    type_name = "PasswordResetRequiredException"
+
+
 # Messages clients match on, worded as Cognito's.
 INCORRECT_CREDENTIALS = "Incorrect username or password."
 ATTEMPT_LIMIT = "Attempt limit exceeded, please try after some time."
 CODE_MISMATCH = "Invalid verification code provided, please try again."
 CODE_EXPIRED = "Invalid code provided, please request a code again."
+INVALID_SESSION = "Invalid session for the user, session is expired."

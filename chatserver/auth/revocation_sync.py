@@ -1,4 +1,4 @@
-"""Reconciles global sign-outs from the database, the source of truth.
+"""Reconciles global sign-outs and revoked sessions (RevokeToken) from the database, the source of truth.
 
 Sign-out notices between replicas travel through the broker, which delivers at most once: one lost while Redis
 was down would leave a revoked token usable on another replica until it expired. So every replica also reads,
@@ -40,6 +40,7 @@ class RevocationSync:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[RevocationSync]:
+        await self.sync_once()  # sessions revoked before this replica started
         task = asyncio.create_task(self._sync_forever(), name="revocation-sync")
         try:
             yield self
@@ -49,8 +50,15 @@ class RevocationSync:
                 await task
 
     async def sync_once(self) -> list[str]:
-        """Apply the sign-outs this replica has not seen; returns their subs."""
-        recent = await self._store.revocations_since(int(time.time()) - self._token_lifetime)
+        """Apply the sign-outs (and RevokeToken sessions) this replica has not seen; returns the signed-out subs."""
+        now = int(time.time())
+        self._revocations.prune_sessions(now)
+        for origin_jti, revoked_at in (
+            await self._store.revoked_sessions_since(now - self._token_lifetime)
+        ).items():
+            if not self._revocations.knows_session(origin_jti):
+                self._revocations.note_session_revoked(origin_jti, revoked_at + self._token_lifetime)
+        recent = await self._store.revocations_since(now - self._token_lifetime)
         missed = [sub for sub, at in recent.items() if at > self._revocations.valid_after(sub)]
         for sub in missed:
             self._revocations.note_revoked(sub, recent[sub])

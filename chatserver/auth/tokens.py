@@ -28,6 +28,7 @@ ACCESS_SCOPE = "aws.cognito.signin.user.admin"
 GROUPS_CLAIM = "cognito:groups"
 MAX_TOKEN_CHARS = 16_384
 DEFAULT_CACHE_SIZE = 10_000
+EVENT_NAMESPACE = uuid.UUID("5a4c3a52-1d0e-4c52-9f0e-6368617473e7")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,7 @@ class TokenIssuer:
             "email": subject.email,
             "jti": str(uuid.uuid4()),
             "origin_jti": origin_jti,
+            "event_id": event_id(origin_jti),
         }
         if subject.given_name is not None:
             claims["given_name"] = subject.given_name
@@ -125,6 +127,7 @@ class TokenIssuer:
             "iat": iat,
             "jti": str(uuid.uuid4()),
             "origin_jti": origin_jti,
+            "event_id": event_id(origin_jti),
             "username": subject.username,
         }
         if subject.groups:
@@ -185,6 +188,8 @@ class TokenVerifier:
             raise UnauthorizedException(UnauthorizedException.EXPIRED)
         if self._revocations.is_revoked(verified.identity.sub, verified.auth_time):
             raise UnauthorizedException(UnauthorizedException.INVALID)
+        if self._revocations.is_session_revoked(verified.identity.claims.get("origin_jti")):
+            raise UnauthorizedException(UnauthorizedException.INVALID)
         return verified.identity
 
     def _verify_signed(self, token: str) -> _Verified:
@@ -231,6 +236,11 @@ class TokenVerifier:
             claims=MappingProxyType(claims),
         )
         return _Verified(identity=identity, expires_at=exp, auth_time=auth_time)
+
+
+def event_id(origin_jti: str) -> str:
+    """The sign-in event a token belongs to: one id per session, the same in refreshed tokens."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, origin_jti))
 
 
 def _strip_scheme(authorization: str | None) -> str:

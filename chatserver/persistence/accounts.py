@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from chatserver.persistence.tables import account_groups, accounts, auth_codes, groups, refresh_tokens
+from chatserver.persistence.tables import (
+    account_groups,
+    accounts,
+    auth_codes,
+    groups,
+    refresh_tokens,
+    srp_handshakes_used,
+    users,
+)
 
 UNCONFIRMED = "UNCONFIRMED"
 CONFIRMED = "CONFIRMED"
+FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"  # made by an administrator: a new password at first sign-in
 
 
 class UsernameTaken(Exception):
@@ -33,10 +43,16 @@ class AccountRecord:
     status: str
     created_at: str
     tokens_valid_after: int
+    srp_salt: str | None = None  # hex; None for an account made before SRP (until its next sign-in)
+    srp_verifier: str | None = None
 
     @property
     def confirmed(self) -> bool:
         return self.status == CONFIRMED
+
+    @property
+    def must_change_password(self) -> bool:
+        return self.status == FORCE_CHANGE_PASSWORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,42 @@ class AccountsRepository:
             await conn.execute(
                 update(accounts).where(accounts.c.sub == sub).values(password_hash=password_hash)
             )
+
+    async def set_password(
+        self, sub: str, password_hash: str, srp_salt: str, srp_verifier: str, status: str | None = None
+    ) -> None:
+        """A new password: its argon2 hash and SRP verifier together (and optionally a new status)."""
+        values: dict[str, object] = {
+            "password_hash": password_hash,
+            "srp_salt": srp_salt,
+            "srp_verifier": srp_verifier,
+        }
+        if status is not None:
+            values["status"] = status
+        async with self._engine.begin() as conn:
+            await conn.execute(update(accounts).where(accounts.c.sub == sub).values(**values))
+
+    async def set_verifier(self, sub: str, srp_salt: str, srp_verifier: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(accounts)
+                .where(accounts.c.sub == sub)
+                .values(srp_salt=srp_salt, srp_verifier=srp_verifier)
+            )
+
+    async def set_attributes(self, sub: str, values: dict[str, str]) -> None:
+        """Update profile attributes (email, given_name, family_name) on the account and its users row."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(accounts).where(accounts.c.sub == sub).values(**values))
+            await conn.execute(update(users).where(users.c.id == sub).values(**values))
+
+    async def delete(self, sub: str) -> None:
+        """DeleteUser: the account, its groups, codes and refresh tokens, and its users row."""
+        async with self._engine.begin() as conn:
+            for table in (account_groups, auth_codes, refresh_tokens):
+                await conn.execute(delete(table).where(table.c.sub == sub))
+            await conn.execute(delete(users).where(users.c.id == sub))
+            await conn.execute(delete(accounts).where(accounts.c.sub == sub))
 
     async def revocations(self) -> dict[str, int]:
         """sub -> tokens_valid_after for every account that was ever signed out globally."""
@@ -139,6 +191,16 @@ class AccountsRepository:
             )
             if not present:
                 await conn.execute(insert(account_groups).values(sub=sub, group_name=group))
+
+    async def remove_from_group(self, sub: str, group: str) -> bool:
+        """Take the account out of the group; False when it was not a member."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(account_groups).where(
+                    and_(account_groups.c.sub == sub, account_groups.c.group_name == group)
+                )
+            )
+            return bool(result.rowcount)
 
     # --- codes ---
 
@@ -203,7 +265,42 @@ class AccountsRepository:
         query = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return RefreshRecord(**row._mapping) if row else None
+        return _refresh_record(row) if row else None
+
+    async def revoke_refresh_token(self, token_hash: str, now: int) -> RefreshRecord | None:
+        """RevokeToken: mark it revoked (kept, so other replicas can read which session ended)."""
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash))
+            ).first()
+            if row is None:
+                return None
+            await conn.execute(
+                update(refresh_tokens)
+                .where(refresh_tokens.c.token_hash == token_hash)
+                .values(revoked=True, revoked_at=now)
+            )
+        return _refresh_record(row)
+
+    async def revoked_sessions_since(self, since: int) -> dict[str, int]:
+        """origin_jti -> revoked_at for refresh tokens revoked (RevokeToken) at or after `since`."""
+        query = select(refresh_tokens.c.origin_jti, refresh_tokens.c.revoked_at).where(
+            refresh_tokens.c.revoked_at >= since
+        )
+        async with self._engine.connect() as conn:
+            return {row.origin_jti: int(row.revoked_at) for row in await conn.execute(query)}
+
+    # --- SRP handshakes (single use) ---
+
+    async def use_handshake(self, handshake_id: str, expires_at: int, now: int) -> bool:
+        """Record a SECRET_BLOCK's id as used: True for exactly one caller on any replica."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(delete(srp_handshakes_used).where(srp_handshakes_used.c.expires_at < now))
+                await conn.execute(insert(srp_handshakes_used).values(id=handshake_id, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
 
     async def _one(self, condition: object) -> AccountRecord | None:
         async with self._engine.connect() as conn:
@@ -228,7 +325,15 @@ def _account_values(record: AccountRecord) -> dict[str, object]:
         "status": record.status,
         "created_at": record.created_at,
         "tokens_valid_after": record.tokens_valid_after,
+        "srp_salt": record.srp_salt,
+        "srp_verifier": record.srp_verifier,
     }
+
+
+def _refresh_record(row: Row[Any]) -> RefreshRecord:
+    values = dict(row._mapping)
+    values.pop("revoked_at", None)
+    return RefreshRecord(**values)
 
 
 def _refresh_values(record: RefreshRecord) -> dict[str, object]:

@@ -14,6 +14,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from chatserver.secrets import create_private_file
+
 log = logging.getLogger("chatserver.database")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -33,7 +35,8 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # An offline password guess needs only the hashes and SRP verifiers: owner-only from the start.
+            create_private_file(Path(path))
         engine = create_async_engine(url, pool_size=8, max_overflow=8, pool_timeout=30)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine

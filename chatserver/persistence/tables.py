@@ -80,6 +80,9 @@ accounts = Table(
     Column("created_at", String(32), nullable=False),
     # Global sign-out: every token with auth_time/iat before this epoch second is rejected.
     Column("tokens_valid_after", BigInteger, nullable=False, default=0),
+    # SRP (Cognito's USER_SRP_AUTH): salt and verifier v = g^x mod N as hex, set whenever the password is seen.
+    Column("srp_salt", Text, nullable=True),
+    Column("srp_verifier", Text, nullable=True),
 )
 
 groups = Table(
@@ -118,7 +121,19 @@ refresh_tokens = Table(
     Column("auth_time", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+    Column("revoked_at", BigInteger, nullable=True),  # RevokeToken: other replicas pick it up from here
     Index("ix_refresh_tokens_sub", "sub"),
+    Index("ix_refresh_tokens_revoked_at", "revoked_at"),
+)
+
+# SRP handshakes finished (the id sealed in each SECRET_BLOCK), kept until the block expires: single use on
+# every replica.
+srp_handshakes_used = Table(
+    "srp_handshakes_used",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_srp_handshakes_used_expires_at", "expires_at"),
 )
 
 files = Table(

@@ -14,6 +14,7 @@ from chatserver.auth.accounts import AccountService, CodeDelivery
 from chatserver.auth.errors import AuthError, InvalidParameterException
 from chatserver.auth.keys import ALGORITHM
 from chatserver.auth.tokens import ACCESS_SCOPE, IssuedTokens
+from chatserver.config import Settings
 from chatserver.metrics import current_request_id, new_request_id
 from chatserver.transport.bodies import BodyTooLarge, read_body
 from chatserver.transport.json_codec import loads_strict
@@ -26,7 +27,8 @@ JWKS_CACHE_CONTROL = "public, max-age=300"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def auth_routes() -> list[BaseRoute]:
+def auth_routes(settings: Settings) -> list[BaseRoute]:
+    pool = f"/{settings.user_pool_id}"  # the issuer's path, as on Cognito: <public URL>/<pool id>
     return [
         Route("/auth/signup", _endpoint(signup), methods=["POST"]),
         Route("/auth/confirm-signup", _endpoint(confirm_signup), methods=["POST"]),
@@ -38,6 +40,8 @@ def auth_routes() -> list[BaseRoute]:
         Route("/auth/confirm-forgot-password", _endpoint(confirm_forgot_password), methods=["POST"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
+        Route(f"{pool}/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route(f"{pool}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
     ]
 
 
@@ -74,9 +78,11 @@ async def resend_code(request: Request) -> Response:
 
 
 async def signin(request: Request) -> Response:
-    body = await _fields(request, required=("username", "password"))
+    body = await _fields(request, required=("username", "password"), optional=("newPassword",))
     address = request.client.host if request.client else None
-    result = await _accounts(request).signin(body["username"], body["password"], address)
+    result = await _accounts(request).signin(
+        body["username"], body["password"], address, new_password=body.get("newPassword")
+    )
     return JSONResponse(_token_body(result.tokens, result.refresh_token))
 
 
@@ -127,8 +133,12 @@ async def openid_configuration(request: Request) -> Response:
             "exp",
             "jti",
             "origin_jti",
+            "event_id",
             "token_use",
             "cognito:username",
+            "username",
+            "client_id",
+            "scope",
             "cognito:groups",
             "email",
             "email_verified",

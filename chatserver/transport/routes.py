@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from chatserver.config import Settings
 from chatserver.transport.auth_routes import auth_routes
+from chatserver.transport.cognito_api import cognito_routes
 from chatserver.transport.files import file_routes
 from chatserver.transport.health import health_routes
 from chatserver.transport.http import graphql_endpoint
@@ -17,7 +18,9 @@ from chatserver.transport.websocket import graphql_websocket
 def build_routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     # --- auth routes (/auth/*, /.well-known/*) ---
-    routes.extend(auth_routes())
+    routes.extend(auth_routes(settings))
+    # --- Cognito's user-pool API (POST / with X-Amz-Target); GET / is the browser app ---
+    routes.extend(cognito_routes())
     # --- files (presigned PUT/GET) ---
     routes.extend(file_routes())
     # --- health and metrics ---

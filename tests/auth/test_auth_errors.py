@@ -50,7 +50,14 @@ def test_signup_with_a_weak_password_says_what_is_missing(
 def test_signup_with_bad_attributes_is_invalid_parameter(
     shared_client: httpx.Client, changes: dict[str, str], mentions: str
 ) -> None:
-    body = {"username": "valid", "password": "Corr3ct-Horse", "email": "v@example.com", **changes}
+    body = {
+        "username": "valid",
+        "password": "Corr3ct-Horse",
+        "email": "v@example.com",
+        "givenName": "Val",
+        "familyName": "Id",
+        **changes,
+    }
     status, kind, message = error_of(post(shared_client, "/auth/signup", body))
     assert (status, kind) == (400, "InvalidParameterException")
     assert mentions.lower() in message.lower()

@@ -29,7 +29,13 @@ def test_signout_on_one_server_reaches_another_through_the_database(
     with run_server(data, **shared) as first, run_server(data, **shared) as second:
         # both name the same issuer (public_url), so each is reached by its loopback port
         first_url, second_url = (f"http://127.0.0.1:{srv.settings.port}" for srv in (first, second))
-        signup = {"username": "roamer", "password": live.PASSWORD, "email": "r@example.com"}
+        signup = {
+            "username": "roamer",
+            "password": live.PASSWORD,
+            "email": "r@example.com",
+            "givenName": "Rover",
+            "familyName": "Roamer",
+        }
         assert httpx.post(first_url + "/auth/signup", json=signup).status_code == 200
         signin = {"username": "roamer", "password": live.PASSWORD}
         token = httpx.post(first_url + "/auth/signin", json=signin).json()["accessToken"]

@@ -61,7 +61,7 @@ def test_id_token_claims_are_cognitos(server: RunningServer, client: httpx.Clien
     claims = jwt.get_unverified_claims(tokens["idToken"])
     assert set(claims) == {
         "sub", "aud", "email_verified", "token_use", "auth_time", "iss", "cognito:username",
-        "exp", "iat", "email", "jti", "origin_jti", "given_name", "family_name",
+        "exp", "iat", "email", "jti", "origin_jti", "event_id", "given_name", "family_name",
     }  # fmt: skip
     assert claims["aud"] == server.settings.client_id
     assert claims["token_use"] == "id"
@@ -69,7 +69,7 @@ def test_id_token_claims_are_cognitos(server: RunningServer, client: httpx.Clien
     assert claims["email"] == "alice@example.com"
     assert claims["email_verified"] is True
     assert (claims["given_name"], claims["family_name"]) == ("Ada", "Lovelace")
-    assert claims["iss"] == server.settings.issuer
+    assert claims["iss"] == server.settings.issuer == f"{server.url}/local_chatserver"  # Cognito's form
     assert claims["exp"] - claims["iat"] == server.settings.id_token_ttl
     header = jwt.get_unverified_header(tokens["idToken"])
     assert header["alg"] == "RS256"
@@ -81,7 +81,7 @@ def test_access_token_claims_are_cognitos(server: RunningServer, client: httpx.C
     claims = jwt.get_unverified_claims(tokens["accessToken"])
     assert set(claims) == {
         "sub", "client_id", "token_use", "scope", "auth_time", "iss", "exp", "iat", "jti",
-        "origin_jti", "username",
+        "origin_jti", "event_id", "username",
     }  # fmt: skip
     assert claims["client_id"] == server.settings.client_id
     assert claims["token_use"] == "access"
@@ -89,6 +89,7 @@ def test_access_token_claims_are_cognitos(server: RunningServer, client: httpx.C
     assert claims["username"] == "alice"
     id_claims = jwt.get_unverified_claims(tokens["idToken"])
     assert claims["origin_jti"] == id_claims["origin_jti"]
+    assert claims["event_id"] == id_claims["event_id"]
     assert claims["sub"] == id_claims["sub"]
 
 

@@ -175,7 +175,13 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsWorld]:
         ) as https,
     ):
         assert server.url.startswith("https://127.0.0.1:")
-        body = {"username": "amplify", "password": PASSWORD, "email": "amplify@example.com"}
+        body = {
+            "username": "amplify",
+            "password": PASSWORD,
+            "email": "amplify@example.com",
+            "givenName": "Amp",
+            "familyName": "Lify",
+        }
         assert https.post("/auth/signup", json=body).status_code == 200
         signed_in = https.post("/auth/signin", json={"username": "amplify", "password": PASSWORD})
         assert signed_in.status_code == 200, signed_in.text
