@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from chatserver.auth.accounts import AccountService
 from chatserver.auth.codes import build_code_sender
+from chatserver.auth.group_admin import GroupAdmin
 from chatserver.auth.keys import SigningKeys
 from chatserver.auth.revocation_sync import RevocationSync
 from chatserver.auth.revocations import Revocations
@@ -73,6 +74,7 @@ class Services:
     realtime: Any = None
     schema: Any = None
     executor: Any = None
+    groups: Any = None  # chatserver.auth.group_admin.GroupAdmin: removing group members
     mqtt_grants: Any = None  # chatserver.transport.mqtt.grants.GrantSigner (legacy MQTT subscriptions)
 
 
@@ -138,6 +140,9 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
         await services.realtime.start()
         stack.push_async_callback(services.realtime.stop)  # closes every socket with 1001 after draining
         services.accounts.signout_listeners.append(services.realtime.disconnect_user)
+        # A group removal ends, on every replica, the subscriptions that needed the group.
+        services.groups = GroupAdmin(account_store)
+        services.groups.removal_listeners.append(services.realtime.end_group_subscriptions)
         if SignoutFeed.supported(services.realtime.broker):  # scale-out: sign-outs reach every replica
             feed = SignoutFeed(services.realtime.broker, revocations, services.realtime.disconnect_user)
             feed.start()

@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("group")
     add.add_argument("--data-dir", type=Path)
     add.set_defaults(handler=_user_add_to_group)
+    remove = user.add_parser(
+        "remove-from-group", help="take a user out of a group; ends their live subscriptions that needed it"
+    )
+    remove.add_argument("username")
+    remove.add_argument("group")
+    remove.add_argument("--data-dir", type=Path)
+    remove.set_defaults(handler=_user_remove_from_group)
 
     room = commands.add_parser("room", help="manage rooms").add_subparsers(
         title="room commands", metavar="ACTION"
@@ -169,6 +176,21 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
     state = "confirmed" if args.confirmed else "unconfirmed: the confirmation code is in the server log"
     groups = f", groups: {', '.join(args.group)}" if args.group else ""
     print(f"created user {args.username} (sub {sub}, {state}{groups})")
+    return 0
+
+
+def _user_remove_from_group(args: argparse.Namespace, settings: Settings) -> int:
+    async def remove(services: Any) -> bool:
+        return await services.groups.remove(args.username, args.group)
+
+    removed = _with_services(settings, remove)
+    if not removed:
+        print(f"{args.username} was not in group {args.group}")
+        return 0
+    print(
+        f"removed {args.username} from group {args.group}; subscriptions that needed it end on every server "
+        "sharing this broker (Redis), tokens issued before now no longer count it there"
+    )
     return 0
 
 

@@ -33,6 +33,7 @@ BACKOFF_INITIAL = 0.1
 BACKOFF_MAX = 5.0
 SOCKET_TIMEOUT = 5.0
 HEALTH_CHECK_INTERVAL = 10  # an idle subscription pings Redis, so a dead peer is noticed
+FLUSH_AT_STOP_SECONDS = 2.0  # stop() first lets the writer send what is queued (a CLI's one control message)
 
 SignoutHandler = Callable[[str, int], None]
 
@@ -54,6 +55,8 @@ class RedisBroker:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._writer_down = False
+        self._flushed = asyncio.Event()  # set while nothing is queued or on its way to Redis
+        self._flushed.set()
         self._drop_logged = False  # one warning per outage
 
     # --- Broker
@@ -82,6 +85,10 @@ class RedisBroker:
         self._enqueue(json.dumps(envelope, separators=(",", ":")).encode())
 
     async def stop(self) -> None:
+        if self.connected and self._tasks:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_AT_STOP_SECONDS):
+                    await self._flushed.wait()
         self._handler = None
         self._signout_handler = None
         for task in self._tasks:
@@ -111,6 +118,7 @@ class RedisBroker:
             return
         try:
             self._queue.put_nowait(data)
+            self._flushed.clear()
         except asyncio.QueueFull:
             self._drop("the publish queue is full")
 
@@ -146,6 +154,8 @@ class RedisBroker:
                             )
                         self._writer_down = True
                         break
+            if queue.empty():
+                self._flushed.set()
 
     async def _read_forever(self) -> None:
         assert self._client is not None

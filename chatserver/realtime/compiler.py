@@ -13,6 +13,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLIncludeDirective,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -28,6 +29,7 @@ from graphql.execution.values import get_argument_values, get_directive_values, 
 from graphql.language import DocumentNode
 from graphql.utilities import get_operation_ast
 
+from chatserver.realtime.filter_groups import FilterGroups, FilterRefused, compile_filter
 from chatserver.realtime.filters import Filter, freeze
 from chatserver.realtime.projection import TYPENAME, RootPlan, TypePlan
 
@@ -37,6 +39,7 @@ class SubscriptionRejected(Exception):
 
     UNSUPPORTED = "UnsupportedOperation"
     INVALID = "ValidationError"
+    BAD_FILTER = "BadRequestException"  # the `filter` argument breaks an AppSync limit
 
     def __init__(self, kind: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -45,13 +48,18 @@ class SubscriptionRejected(Exception):
         self.errors = errors or [{"message": message}]
 
 
+FILTER_ARGUMENT = "filter"
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledSubscription:
-    """What the hub needs: the subscription field, the argument filter and the projection plan."""
+    """What the hub needs: the subscription field, the argument filter, the projection plan, and the
+    compiled `filter` argument (None without one). Arguments and `filter` combine with AND."""
 
     field_name: str
     filter: Filter
     plan: RootPlan
+    rules: FilterGroups | None = None
 
 
 def operation_type(document: DocumentNode, operation_name: str | None) -> str:
@@ -100,13 +108,27 @@ def compile_subscription(
         arguments = get_argument_values(field_def, nodes[0], coerced)
     except GraphQLError as error:
         raise SubscriptionRejected(SubscriptionRejected.INVALID, error.message) from None
+    rules = None
+    if _is_filter_argument(field_def.args.get(FILTER_ARGUMENT)):
+        try:
+            rules = compile_filter(arguments.pop(FILTER_ARGUMENT, None))
+        except FilterRefused as refused:
+            raise SubscriptionRejected(SubscriptionRejected.BAD_FILTER, str(refused)) from None
     filter_items = tuple(
         sorted(
             (name, freeze(_serialize(field_def.args[name].type, value))) for name, value in arguments.items()
         )
     )
     plan = RootPlan(response_key, collector.type_plan(field_def.type, nodes))
-    return CompiledSubscription(field_name, Filter(filter_items), plan)
+    return CompiledSubscription(field_name, Filter(filter_items), plan, rules)
+
+
+def _is_filter_argument(argument: Any) -> bool:
+    """Amplify's `filter: ModelSubscription<Type>FilterInput`: an input object, not an equality argument."""
+    if argument is None:
+        return False
+    type_ = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
+    return isinstance(type_, GraphQLInputObjectType)
 
 
 def _error(error: GraphQLError) -> dict[str, Any]:

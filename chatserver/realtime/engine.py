@@ -7,8 +7,12 @@ every process's engine (this one included) through `_deliver`, the one fan-out p
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from graphql import GraphQLSchema
@@ -27,6 +31,12 @@ _NOT_ENCODED: Any = object()
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNAUTHORIZED = 4401
+
+# Control messages travel through the broker as publications of this field (not a GraphQL name, so no
+# mutation can clash with it): every replica, this one included, applies them on its one delivery path,
+# in order with the publications made before them.
+CONTROL_FIELD = "!control"
+EXPIRY_SWEEP_SECONDS = 1.0  # how often the engine closes connections whose credentials expired
 
 
 class Connection(Protocol):
@@ -66,6 +76,14 @@ class RealtimeEngine:
         self._connections: dict[Connection, None] = {}
         self._by_user: dict[str, dict[Connection, None]] = {}
         self._users_of: dict[Connection, set[str]] = {}
+        self._subscribers_of: dict[str, dict[Subscriber, None]] = {}  # user sub -> its subscriptions
+        self._removed_groups: dict[str, dict[str, int]] = {}  # user sub -> group -> removed at (epoch s)
+        # Expiry: one sweep over a heap of (deadline, seq, connection); the dict holds each connection's
+        # current deadline and callback, so entries of closed or re-armed connections are skipped.
+        self._expiry_heap: list[tuple[float, int, Connection]] = []
+        self._expiry: dict[Connection, tuple[float, Callable[[], None]]] = {}
+        self._expiry_seq = itertools.count()
+        self._sweeper: asyncio.Task[None] | None = None
         self._running = False
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -75,10 +93,16 @@ class RealtimeEngine:
         self.loop = asyncio.get_running_loop()
         await self.broker.start(self._deliver)
         self._running = True
+        self._sweeper = asyncio.create_task(self._sweep_expired_forever(), name="realtime-expiry-sweep")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking publications, then close every connection with 1001 after it drains its queue."""
         self._running = False
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         await self.broker.stop()
         await self.close_all(CLOSE_GOING_AWAY, "Server shutting down", grace)
 
@@ -108,8 +132,11 @@ class RealtimeEngine:
     def _deliver(self, publication: Publication) -> None:
         """The fan-out: project once per distinct selection set, queue the same bytes to each subscriber."""
         metrics = self.metrics
-        metrics.publishes += 1
         payload = publication.payload
+        if publication.mutation_field == CONTROL_FIELD:
+            self._apply_control(payload)
+            return
+        metrics.publishes += 1
         if payload is None:
             return  # a mutation that returned null publishes nothing
         try:
@@ -118,7 +145,9 @@ class RealtimeEngine:
             deliveries = 0
             for field_name in self.links.get(publication.mutation_field, ()):
                 for plans in self.hub.matching(field_name, payload):
-                    for plan, subscribers in plans.items():
+                    for (plan, rules), subscribers in plans.items():
+                        if rules is not None and not rules.matches(payload):
+                            continue
                         body = encoded.get(plan, _NOT_ENCODED)  # one hash of the (deep) plan, not three
                         if body is _NOT_ENCODED:
                             body = plan.encode(payload)
@@ -130,9 +159,7 @@ class RealtimeEngine:
                             metrics.oversize_drops += len(subscribers)
                             continue
                         for subscriber in subscribers:
-                            prefix = subscriber.prefix  # a binary protocol's (MQTT) builds its own frame
-                            frame = prefix + body + "}" if type(prefix) is str else prefix.frame(body)
-                            if subscriber.outbox.push(frame):
+                            if subscriber.outbox.push(subscriber.prefix + body + "}"):
                                 deliveries += 1
             metrics.deliveries += deliveries
         except Exception:
@@ -150,10 +177,27 @@ class RealtimeEngine:
         """Compile a validated document (raises SubscriptionRejected)."""
         return compile_subscription(self.schema, document, variables, operation_name)
 
-    def subscribe(self, compiled: CompiledSubscription, outbox: Outbox, prefix: str) -> Subscriber:
-        """Start delivering matching publications to `outbox`, each frame `prefix + payload + "}"`."""
-        subscriber = Subscriber(compiled, outbox, prefix)
+    def subscribe(
+        self,
+        compiled: CompiledSubscription,
+        outbox: Outbox,
+        prefix: str,
+        *,
+        end: Callable[[Subscriber], None] | None = None,
+        user_sub: str | None = None,
+        groups: frozenset[str] = frozenset(),
+        needs_groups: frozenset[str] | None = None,
+    ) -> Subscriber:
+        """Start delivering matching publications to `outbox`, each frame `prefix + payload + "}"`.
+
+        `end` is how the server ends it (room deleted, group removed); see hub.Subscriber.
+        """
+        subscriber = Subscriber(
+            compiled, outbox, prefix, end=end, user_sub=user_sub, groups=groups, needs_groups=needs_groups
+        )
         self.hub.add(subscriber)
+        if user_sub is not None:
+            self._subscribers_of.setdefault(user_sub, {})[subscriber] = None
         self.metrics.subscriptions += 1
         self.metrics.subscriptions_total += 1
         return subscriber
@@ -163,6 +207,111 @@ class RealtimeEngine:
         self.hub.remove(subscriber)
         if self.hub.size < before:
             self.metrics.subscriptions -= 1
+        if subscriber.user_sub is not None:
+            mine = self._subscribers_of.get(subscriber.user_sub)
+            if mine is not None:
+                mine.pop(subscriber, None)
+                if not mine:
+                    del self._subscribers_of[subscriber.user_sub]
+
+    # --- invalidation: the server ends subscriptions (on every replica, through the broker)
+
+    async def end_subscriptions_bound_to(self, argument: str, value: Any) -> None:
+        """End, on every replica, each subscription whose equality argument `argument` is `value`
+        (deleteRoom: `roomId`). Each client gets its protocol's `complete`; connections stay open."""
+        await self._broadcast({"op": "end-bound", "argument": argument, "value": value})
+
+    async def end_group_subscriptions(self, user_sub: str, group: str) -> None:
+        """`user_sub` left `group`: on every replica, end the user's subscriptions that needed it, and
+        refuse it to the user's tokens issued before now."""
+        await self._broadcast(
+            {"op": "group-removed", "sub": user_sub, "group": group, "at": int(time.time())}
+        )
+
+    def effective_groups(self, user_sub: str, groups: frozenset[str], issued_at: int) -> frozenset[str]:
+        """A token's groups less those the user was removed from after the token was issued."""
+        removed = self._removed_groups.get(user_sub)
+        if not removed:
+            return groups
+        return frozenset(g for g in groups if removed.get(g, -1) < issued_at)
+
+    async def _broadcast(self, control: dict[str, Any]) -> None:
+        try:
+            await self.broker.publish(Publication(CONTROL_FIELD, control))
+        except Exception:
+            self.metrics.publish_errors += 1
+            log.exception("broadcasting %s failed", control.get("op"))
+
+    def _apply_control(self, control: dict[str, Any] | None) -> None:
+        try:
+            op = control.get("op") if isinstance(control, dict) else None
+            if op == "end-bound":
+                ended = self.hub.bound_to(str(control["argument"]), control["value"])
+            elif op == "group-removed":
+                ended = self._group_removed(str(control["sub"]), str(control["group"]), int(control["at"]))
+            else:
+                log.warning("unknown control message %r skipped", op)
+                return
+            for subscriber in ended:
+                self._end(subscriber)
+            if ended:
+                log.info("%s ended %d subscriptions", op, len(ended))
+        except Exception:
+            log.exception("a control message failed")
+
+    def _group_removed(self, user_sub: str, group: str, at: int) -> list[Subscriber]:
+        removed = self._removed_groups.setdefault(user_sub, {})
+        removed[group] = max(at, removed.get(group, at))
+        ended = []
+        for subscriber in list(self._subscribers_of.get(user_sub, ())):
+            needs = subscriber.needs_groups
+            if needs is None or group not in needs:
+                continue
+            if (subscriber.groups - {group}).isdisjoint(needs):
+                ended.append(subscriber)
+        return ended
+
+    def _end(self, subscriber: Subscriber) -> None:
+        end = subscriber.end
+        if end is not None:
+            end(subscriber)  # the owner unsubscribes and sends its protocol's complete
+        else:
+            self.unsubscribe(subscriber)
+
+    # --- credentials expiry: one periodic sweep for every connection, whatever its protocol
+
+    def watch_expiry(self, connection: Connection, expires_at: float, on_expiry: Callable[[], None]) -> None:
+        """Call `on_expiry()` within EXPIRY_SWEEP_SECONDS after `expires_at` (epoch seconds), unless the
+        connection is removed first. A later call for the same connection keeps the earlier deadline."""
+        if expires_at <= 0:
+            return
+        current = self._expiry.get(connection)
+        if current is not None and current[0] <= expires_at:
+            return
+        self._expiry[connection] = (expires_at, on_expiry)
+        heapq.heappush(self._expiry_heap, (expires_at, next(self._expiry_seq), connection))
+
+    def sweep_expired(self, now: float | None = None) -> int:
+        """Close the connections whose deadline passed; returns how many."""
+        now = time.time() if now is None else now
+        heap, closed = self._expiry_heap, 0
+        while heap and heap[0][0] <= now:
+            deadline, _, connection = heapq.heappop(heap)
+            current = self._expiry.get(connection)
+            if current is None or current[0] != deadline:
+                continue  # closed meanwhile, or re-armed earlier
+            del self._expiry[connection]
+            closed += 1
+            try:
+                current[1]()
+            except Exception:
+                log.exception("closing an expired connection failed")
+        return closed
+
+    async def _sweep_expired_forever(self) -> None:
+        while True:
+            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+            self.sweep_expired()
 
     # --- connections
 
@@ -180,6 +329,7 @@ class RealtimeEngine:
     def remove_connection(self, connection: Connection) -> None:
         if self._connections.pop(connection, False) is None:
             self.metrics.connections -= 1
+        self._expiry.pop(connection, None)
         for sub in self._users_of.pop(connection, ()):
             connections = self._by_user.get(sub)
             if connections is not None:

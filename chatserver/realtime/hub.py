@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from chatserver.realtime.compiler import CompiledSubscription
+from chatserver.realtime.filter_groups import FilterGroups
 from chatserver.realtime.filters import payload_key
 from chatserver.realtime.outbox import Outbox
 from chatserver.realtime.projection import RootPlan
 
-# field -> filter argument names -> filter values -> projection plan -> subscribers (an ordered set)
-PlanGroups = dict[RootPlan, dict["Subscriber", None]]
+# field -> filter argument names -> filter values -> (projection plan, `filter` rules) -> subscribers (an
+# ordered set). Subscribers with equal plans and equal rules share one rule check and one encoding per publish.
+DeliveryKey = tuple[RootPlan, FilterGroups | None]
+PlanGroups = dict[DeliveryKey, dict["Subscriber", None]]
 _Index = dict[str, dict[tuple[str, ...], dict[tuple[Any, ...], PlanGroups]]]
 
 
 class Subscriber:
-    """One live subscription: where its frames go and how each frame starts (the protocol's id envelope)."""
+    """One live subscription: where its frames go and how each frame starts (the protocol's id envelope).
 
-    __slots__ = ("compiled", "outbox", "prefix")
+    `end` (when given) ends the subscription from the server side (room deleted, group removed): the owner
+    unsubscribes and tells its client the protocol's `complete`. `user_sub` and `groups` (the caller's
+    groups at start, and the groups the field requires) let the engine find what a group removal ends.
+    """
 
-    def __init__(self, compiled: CompiledSubscription, outbox: Outbox, prefix: str) -> None:
+    __slots__ = ("compiled", "end", "groups", "key", "needs_groups", "outbox", "prefix", "user_sub")
+
+    def __init__(
+        self,
+        compiled: CompiledSubscription,
+        outbox: Outbox,
+        prefix: str,
+        *,
+        end: Callable[[Subscriber], None] | None = None,
+        user_sub: str | None = None,
+        groups: frozenset[str] = frozenset(),
+        needs_groups: frozenset[str] | None = None,
+    ) -> None:
         self.compiled = compiled
         self.outbox = outbox
-        # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'. A binary protocol gives an object
-        # whose `frame(payload) -> bytes` builds the whole frame instead (an MQTT PUBLISH to its topic).
-        self.prefix = prefix
+        self.prefix = prefix  # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'
+        self.end = end
+        self.user_sub = user_sub
+        self.groups = groups
+        self.needs_groups = needs_groups
+        self.key: DeliveryKey = (compiled.plan, compiled.rules)
 
 
 class Hub:
@@ -41,7 +62,7 @@ class Hub:
         by_names = self._index.setdefault(compiled.field_name, {})
         by_values = by_names.setdefault(compiled.filter.names, {})
         plans = by_values.setdefault(compiled.filter.values, {})
-        plans.setdefault(compiled.plan, {})[subscriber] = None
+        plans.setdefault(subscriber.key, {})[subscriber] = None
         self.size += 1
 
     def remove(self, subscriber: Subscriber) -> None:
@@ -51,13 +72,13 @@ class Hub:
         if by_names is None or names not in by_names or values not in by_names[names]:
             return
         plans = by_names[names][values]
-        members = plans.get(compiled.plan)
+        members = plans.get(subscriber.key)
         if members is None or subscriber not in members:
             return
         del members[subscriber]
         self.size -= 1
         if not members:
-            del plans[compiled.plan]
+            del plans[subscriber.key]
             if not plans:
                 del by_names[names][values]
                 if not by_names[names]:
@@ -80,3 +101,17 @@ class Hub:
                 continue
             if plans:
                 yield plans
+
+    def bound_to(self, argument: str, value: Any) -> list[Subscriber]:
+        """Every subscriber whose equality argument `argument` equals `value` (e.g. a deleted room's)."""
+        found: list[Subscriber] = []
+        for by_names in self._index.values():
+            for names, by_values in by_names.items():
+                if argument not in names:
+                    continue
+                position = names.index(argument)
+                for values, plans in by_values.items():
+                    if values[position] == value:
+                        for members in plans.values():
+                            found.extend(members)
+        return found

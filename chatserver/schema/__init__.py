@@ -11,6 +11,7 @@ from chatserver.schema.files import FileMutations
 from chatserver.schema.messages import MessageMutations, MessageQueries, MessageSubscriptions
 from chatserver.schema.rooms import RoomMutations, RoomQueries, RoomSubscriptions
 from chatserver.schema.scalars import SCALAR_MAP
+from chatserver.schema.subscription_filters import SCALAR_FILTER_INPUTS
 from chatserver.schema.users import UserQueries
 
 Query = merge_types("Query", (RoomQueries, MessageQueries, UserQueries))
@@ -24,6 +25,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        types=SCALAR_FILTER_INPUTS,  # Amplify's whole set of filter inputs, used or not
     )
 
 

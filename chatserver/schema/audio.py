@@ -12,6 +12,7 @@ from chatserver.clock import epoch_ms
 from chatserver.errors import NotFound, ValidationFailed
 from chatserver.schema.common import identity, services
 from chatserver.schema.directives import AwsSubscribe
+from chatserver.schema.subscription_filters import AudioSegmentFilter
 
 FRAME_ENVELOPE_BYTES = 1024  # roomId (<= 128), userId, timestamp, field names and braces, with room to spare
 
@@ -57,6 +58,6 @@ async def _no_local_stream() -> AsyncGenerator[AudioSegment | None, None]:
 class AudioSubscriptions:
     @strawberry.subscription(directives=[AwsSubscribe(mutations=["createAudioSegment"])])
     async def on_create_audio_segment(
-        self, room_id: strawberry.ID
+        self, room_id: strawberry.ID, filter_: AudioSegmentFilter = strawberry.UNSET
     ) -> AsyncGenerator[AudioSegment | None, None]:
         return _no_local_stream()

@@ -13,6 +13,7 @@ from chatserver.persistence.messages import MessageRecord, RoomMissing
 from chatserver.schema.common import ModelSortDirection, identity, optional, read_page, services
 from chatserver.schema.directives import AwsSubscribe
 from chatserver.schema.scalars import AWSURL, AWSDateTime
+from chatserver.schema.subscription_filters import MessageFilter
 
 
 @strawberry.type
@@ -186,18 +187,18 @@ async def _no_local_stream() -> AsyncGenerator[Message | None, None]:
 class MessageSubscriptions:
     @strawberry.subscription(directives=[AwsSubscribe(mutations=["createMessage"])])
     async def on_create_message_by_room_id(
-        self, room_id: strawberry.ID | None = strawberry.UNSET
+        self, room_id: strawberry.ID | None = strawberry.UNSET, filter_: MessageFilter = strawberry.UNSET
     ) -> AsyncGenerator[Message | None, None]:
         return _no_local_stream()
 
     @strawberry.subscription(directives=[AwsSubscribe(mutations=["updateMessage"])])
     async def on_update_message(
-        self, room_id: strawberry.ID | None = strawberry.UNSET
+        self, room_id: strawberry.ID | None = strawberry.UNSET, filter_: MessageFilter = strawberry.UNSET
     ) -> AsyncGenerator[Message | None, None]:
         return _no_local_stream()
 
     @strawberry.subscription(directives=[AwsSubscribe(mutations=["deleteMessage"])])
     async def on_delete_message(
-        self, room_id: strawberry.ID | None = strawberry.UNSET
+        self, room_id: strawberry.ID | None = strawberry.UNSET, filter_: MessageFilter = strawberry.UNSET
     ) -> AsyncGenerator[Message | None, None]:
         return _no_local_stream()

@@ -16,6 +16,7 @@ from chatserver.schema.directives import AwsSubscribe
 from chatserver.schema.messages import MessageConnection, list_room_messages
 from chatserver.schema.permissions import group_mutation
 from chatserver.schema.scalars import AWSDateTime
+from chatserver.schema.subscription_filters import RoomFilter
 
 MAX_ROOM_NAME_CHARS = 256
 ALL_ROOMS_CAP = 1000
@@ -104,6 +105,9 @@ class RoomMutations:
         record = await services(info).rooms.delete(id)
         if record is None:
             raise NotFound(f"Room {id} was not found.")
+        realtime = services(info).realtime
+        if realtime is not None:  # the room's subscribers, on every replica, get `complete`
+            await realtime.end_subscriptions_bound_to("roomId", record.id)
         return Room.from_record(record)
 
 
@@ -115,9 +119,13 @@ async def _no_local_stream() -> AsyncGenerator[Room | None, None]:
 @strawberry.type
 class RoomSubscriptions:
     @strawberry.subscription(directives=[AwsSubscribe(mutations=["createRoom"])])
-    async def on_create_room(self) -> AsyncGenerator[Room | None, None]:
+    async def on_create_room(
+        self, filter_: RoomFilter = strawberry.UNSET
+    ) -> AsyncGenerator[Room | None, None]:
         return _no_local_stream()
 
     @strawberry.subscription(directives=[AwsSubscribe(mutations=["deleteRoom"])])
-    async def on_delete_room(self) -> AsyncGenerator[Room | None, None]:
+    async def on_delete_room(
+        self, filter_: RoomFilter = strawberry.UNSET
+    ) -> AsyncGenerator[Room | None, None]:
         return _no_local_stream()

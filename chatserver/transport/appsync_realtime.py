@@ -22,6 +22,9 @@ CLOSE_INIT_TIMEOUT = 4408  # no connection_init in time
 CLOSE_NORMAL = 1000
 
 KEEPALIVE = '{"type":"ka"}'
+EXPIRED_CLOSE_REASON = "UnauthorizedException: Token has expired."
+UNKNOWN_UNSUPPORTED = "unknown not supported through the realtime channel"
+DATA_NOT_A_STRING = "payload.data must be a JSON string of {query, variables}"
 
 
 # --- wire messages
@@ -190,23 +193,27 @@ class AppSyncRealtimeCodec:
         if session.identity is None:
             self.error(session, op_id, "UnsupportedOperation", "connection_init must come before start")
             return
-        request = _request_of(payload.get("data"))
+        data = payload.get("data")
+        if not isinstance(data, str):  # AppSync takes `data` only as a JSON string (APPSYNC.md 1.3)
+            self.error(session, op_id, StartRefused.UNSUPPORTED, DATA_NOT_A_STRING)
+            return
+        request = _request_of(data)
         try:
-            identity = session.identity
             extensions = payload.get("extensions")
             header = extensions.get("authorization") if isinstance(extensions, dict) else None
-            if isinstance(header, dict):
-                try:
-                    identity = session.authenticate(authorization_of(header))
-                except UnauthorizedException as error:
-                    raise StartRefused(error.error_type, error.message) from None
+            if not isinstance(header, dict):  # checked per start, never inherited from connection_init
+                raise StartRefused(StartRefused.UNAUTHORIZED, UnauthorizedException.MISSING)
+            try:
+                identity = session.authenticate(authorization_of(header))
+            except UnauthorizedException as error:
+                raise StartRefused(error.error_type, error.message) from None
             if request is None:
-                raise StartRefused(
-                    StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel"
-                )
+                raise StartRefused(StartRefused.UNSUPPORTED, UNKNOWN_UNSUPPORTED)
             prepared = session.prepare(op_id, request, identity, subscriptions_only=True)
         except StartRefused as refused:
-            if refused.error_type == StartRefused.RATE or (
+            if refused.unparsable:
+                self.error(session, None, StartRefused.UNSUPPORTED, UNKNOWN_UNSUPPORTED)
+            elif refused.error_type == StartRefused.RATE or (
                 refused.error_type == StartRefused.UNSUPPORTED and "realtime channel" in refused.message
             ):
                 self.error(session, None, refused.error_type, refused.message)
@@ -215,6 +222,27 @@ class AppSyncRealtimeCodec:
             return
         session.send({"type": "start_ack", "id": op_id})
         session.subscribe(prepared)
+
+    def complete_frame(self, op_id: str) -> dict[str, Any]:
+        return {"type": "complete", "id": op_id}
+
+    def expired(self, session: Session) -> None:
+        """The connection's token expired: `connection_error` (UnauthorizedException), then close 4401."""
+        session.send(
+            {
+                "type": "connection_error",
+                "payload": {
+                    "errors": [
+                        {
+                            "errorType": UnauthorizedException.error_type,
+                            "message": UnauthorizedException.EXPIRED,
+                            "errorCode": 401,
+                        }
+                    ]
+                },
+            }
+        )
+        session.disconnect(CLOSE_UNAUTHORIZED, EXPIRED_CLOSE_REASON)
 
     def handle_stop(self, session: Session, message: dict[str, Any]) -> None:
         op_id = message.get("id")
@@ -238,11 +266,10 @@ class AppSyncRealtimeCodec:
         session.disconnect(CLOSE_INIT_TIMEOUT, "Connection initialisation timeout")
 
 
-def _request_of(data: Any) -> dict[str, Any] | None:
-    """`payload.data` is a JSON string; a few clients send the object itself, which is accepted too."""
-    if isinstance(data, str):
-        try:
-            data = loads_strict(data)
-        except ValueError:
-            return None
-    return data if isinstance(data, dict) else None
+def _request_of(data: str) -> dict[str, Any] | None:
+    """`payload.data`, a JSON string of the request object; None when it is not one."""
+    try:
+        request = loads_strict(data)
+    except ValueError:
+        return None
+    return request if isinstance(request, dict) else None

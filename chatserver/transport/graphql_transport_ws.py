@@ -17,6 +17,7 @@ CLOSE_FORBIDDEN = 4403  # connection_init refused (bad or missing token)
 CLOSE_INIT_TIMEOUT = 4408  # no connection_init in time
 CLOSE_SUBSCRIBER_EXISTS = 4409  # duplicate operation id
 CLOSE_TOO_MANY_INITS = 4429  # a second connection_init
+EXPIRED_CLOSE_REASON = "Unauthorized: token expired"
 
 
 class ConnectionInit(TypedDict):
@@ -136,6 +137,13 @@ class GraphQLTransportWSCodec:
             session.send({"id": op_id, "type": "complete"})
 
         session.execute(prepared, done)
+
+    def complete_frame(self, op_id: str) -> dict[str, Any]:
+        return {"id": op_id, "type": "complete"}
+
+    def expired(self, session: Session) -> None:
+        """The connection's token expired: close 4401 (the protocol's Unauthorized)."""
+        session.disconnect(CLOSE_UNAUTHORIZED, EXPIRED_CLOSE_REASON)
 
     def invalid(self, session: Session, reason: str) -> None:
         session.disconnect(CLOSE_BAD_REQUEST, reason)  # cut to a close frame's 123 bytes by disconnect

@@ -14,6 +14,7 @@ SUBPROTOCOL = "graphql-ws"
 CLOSE_NORMAL = 1000  # connection_terminate
 CLOSE_UNAUTHORIZED = 4401  # connection_error sent: bad credentials
 CLOSE_INIT_TIMEOUT = 4408
+EXPIRED_CLOSE_REASON = "Unauthorized: token expired"
 
 KEEPALIVE = '{"type":"ka"}'
 
@@ -104,6 +105,14 @@ class LegacyGraphQLWSCodec:
             frame["id"] = op_id
         frame["payload"] = {"errors": [{"message": message}]}
         session.send(frame)
+
+    def complete_frame(self, op_id: str) -> dict[str, Any]:
+        return {"type": "complete", "id": op_id}
+
+    def expired(self, session: Session) -> None:
+        """The connection's token expired: `connection_error`, then close 4401 (as for a bad token)."""
+        session.send({"type": "connection_error", "payload": {"message": UnauthorizedException.EXPIRED}})
+        session.disconnect(CLOSE_UNAUTHORIZED, EXPIRED_CLOSE_REASON)
 
     def invalid(self, session: Session, reason: str) -> None:
         self.error(session, None, reason)

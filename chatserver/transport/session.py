@@ -38,7 +38,9 @@ CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # graceful shutdown, and the end of a connection's maximum age
 CLOSE_SLOW_CONSUMER = 1013  # "try again later": the outgoing buffer overflowed
 CLOSE_INTERNAL_ERROR = 1011
-CLOSE_UNAUTHORIZED = 4401  # global sign-out
+CLOSE_UNAUTHORIZED = 4401  # global sign-out, and credentials that expired while the socket was open
+EXPIRED_REASON = "Unauthorized: token expired"
+SYNTAX_ERROR = "Syntax Error:"  # graphql-core's prefix for a query that does not parse
 
 CLOSE_GRACE_SECONDS = 5.0  # after a close request, how long the queue may take to drain before an abort
 SLOW_CLOSE_SECONDS = 1.0  # how long a close frame to a stalled reader is attempted
@@ -79,12 +81,18 @@ class StartRefused(Exception):
     DUPLICATE = "DuplicateSubscriptionId"
 
     def __init__(
-        self, error_type: str | None, message: str, errors: list[dict[str, Any]] | None = None
+        self,
+        error_type: str | None,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        unparsable: bool = False,
     ) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.message = message
         self.errors: list[dict[str, Any]] = errors or [{"errorType": error_type, "message": message}]
+        self.unparsable = unparsable  # the query is not GraphQL at all (a syntax error)
 
     def compact_errors(self) -> list[dict[str, Any]]:
         """Errors with only the keys that carry a value (AppSync's WebSocket errors are terse)."""
@@ -103,6 +111,8 @@ class Prepared:
     identity: Identity
     request: Mapping[str, Any]
     compiled: CompiledSubscription | None = None
+    needs_groups: frozenset[str] | None = None  # the field's group rule, None when it has none
+    groups: frozenset[str] = frozenset()  # the caller's groups that count (see engine.effective_groups)
 
 
 GroupRules = Callable[[str, str], "list[str] | None"]
@@ -132,6 +142,10 @@ class Codec(Protocol):
     def invalid(self, session: Session, reason: str) -> None: ...
 
     def init_timeout(self, session: Session) -> None: ...
+
+    # Optional (looked up with getattr, so a codec without them still works):
+    #   complete_frame(op_id) -> frame   the server ended a subscription (room deleted, group removed)
+    #   expired(session) -> None         the connection's credentials expired: close it the protocol's way
 
 
 class Session:
@@ -454,7 +468,18 @@ class Session:
             raise UnauthorizedException(UnauthorizedException.MISSING)
         identity = self.context.verifier.verify(authorization)
         self.engine.set_user(self, identity.sub)
+        self.engine.watch_expiry(self, identity.expires_at, self._credentials_expired)
         return identity
+
+    def _credentials_expired(self) -> None:
+        """Called by the engine's expiry sweep: the token this connection relies on has expired."""
+        if self.state is State.CLOSING or self.state is State.CLOSED:
+            return
+        expired = getattr(self.codec, "expired", None)
+        if expired is not None:
+            expired(self)
+        else:
+            self.disconnect(CLOSE_UNAUTHORIZED, EXPIRED_REASON)
 
     def prepare(
         self,
@@ -478,7 +503,9 @@ class Session:
         document, errors = self._compile(query)
         if errors:
             first = errors[0]
-            raise StartRefused(first.get("errorType"), first.get("message", "Invalid"), errors)
+            message = str(first.get("message", "Invalid"))
+            unparsable = document is None and SYNTAX_ERROR in message
+            raise StartRefused(first.get("errorType"), message, errors, unparsable=unparsable)
         if document is None:
             raise StartRefused(StartRefused.UNSUPPORTED, "unknown not supported through the realtime channel")
         kind = operation_type(document, operation_name)
@@ -496,25 +523,47 @@ class Session:
         try:
             compiled = self.engine.compile(document, variables, operation_name)
         except SubscriptionRejected as rejected:
+            if rejected.kind == SubscriptionRejected.BAD_FILTER:
+                raise StartRefused(rejected.kind, rejected.message) from None
             error_type = rejected.kind if rejected.kind == SubscriptionRejected.UNSUPPORTED else None
             raise StartRefused(error_type, rejected.message, rejected.errors) from None
         rules = self.context.group_rules
-        groups = rules("Subscription", compiled.field_name) if rules else None
-        if groups is not None and not identity.in_any_group(groups):
+        needed = rules("Subscription", compiled.field_name) if rules else None
+        groups = self.engine.effective_groups(identity.sub, identity.groups, identity.issued_at)
+        if needed is not None and groups.isdisjoint(needed):
             raise StartRefused(
                 StartRefused.FIELD_UNAUTHORIZED,
                 f"Not Authorized to access {compiled.field_name} on type Subscription",
             )
-        return Prepared(op_id, kind, identity, request, compiled)
+        needs = frozenset(needed) if needed is not None else None
+        return Prepared(op_id, kind, identity, request, compiled, needs, groups)
 
     def subscribe(self, prepared: Prepared) -> None:
         """Register a prepared subscription: from now on its events are queued after what is queued now."""
         assert prepared.compiled is not None
         if self.state is not State.READY:
             return
-        self.subscriptions[prepared.op_id] = self.engine.subscribe(
-            prepared.compiled, self.outbox, self.codec.data_prefix(prepared.op_id)
+        op_id = prepared.op_id
+        self.subscriptions[op_id] = self.engine.subscribe(
+            prepared.compiled,
+            self.outbox,
+            self.codec.data_prefix(op_id),
+            end=lambda ended: self.end_subscription(op_id, ended),
+            user_sub=prepared.identity.sub,
+            groups=prepared.groups,
+            needs_groups=prepared.needs_groups,
         )
+
+    def end_subscription(self, op_id: str, subscriber: Subscriber) -> None:
+        """The server ends a subscription (its room was deleted, a group it needed was removed): it stops
+        and the client gets the protocol's `complete`; the connection stays open."""
+        if self.subscriptions.get(op_id) is not subscriber:
+            return  # stopped already (the id may be reused by a newer subscription)
+        del self.subscriptions[op_id]
+        self.engine.unsubscribe(subscriber)
+        complete_frame = getattr(self.codec, "complete_frame", None)
+        if complete_frame is not None and self.state is State.READY:
+            self.send(complete_frame(op_id))
 
     def stop(self, op_id: str) -> bool:
         """End a subscription or a running operation (its result is not sent); False when the id is unknown.

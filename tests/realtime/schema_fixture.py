@@ -30,9 +30,39 @@ type Subscription {
   onAnyMessage(roomId: ID, owner: String): Message
   onCreateAudioSegment(roomId: ID!): AudioSegment
   onTagged(tags: [String]): Message
+  onFiltered(roomId: ID, filter: ModelSubscriptionMessageFilterInput): Message
+}
+input ModelSubscriptionStringInput {
+  ne: String eq: String le: String lt: String ge: String gt: String contains: String notContains: String
+  between: [String] beginsWith: String in: [String] notIn: [String]
+}
+input ModelSubscriptionIDInput {
+  ne: ID eq: ID le: ID lt: ID ge: ID gt: ID contains: ID notContains: ID
+  between: [ID] beginsWith: ID in: [ID] notIn: [ID]
+}
+input ModelSubscriptionIntInput { ne: Int eq: Int le: Int lt: Int ge: Int gt: Int between: [Int] in: [Int] notIn: [Int] }
+input ModelSubscriptionFloatInput {
+  ne: Float eq: Float le: Float lt: Float ge: Float gt: Float between: [Float] in: [Float] notIn: [Float]
+}
+input ModelSubscriptionBooleanInput { ne: Boolean eq: Boolean }
+input ModelSubscriptionMessageContentFilterInput { text: ModelSubscriptionStringInput imageId: ModelSubscriptionStringInput }
+input ModelSubscriptionMessageFilterInput {
+  id: ModelSubscriptionIDInput
+  content: ModelSubscriptionMessageContentFilterInput
+  owner: ModelSubscriptionStringInput
+  roomId: ModelSubscriptionIDInput
+  tags: ModelSubscriptionStringInput
+  score: ModelSubscriptionIntInput
+  weight: ModelSubscriptionFloatInput
+  pinned: ModelSubscriptionBooleanInput
+  and: [ModelSubscriptionMessageFilterInput]
+  or: [ModelSubscriptionMessageFilterInput]
 }
 type Room { id: ID!  name: String!  owner: String  messages: MessageConnection  createdAt: String }
-type Message { id: ID!  content: MessageContent!  owner: String!  roomId: ID!  tags: [String!]  createdAt: String! }
+type Message {
+  id: ID!  content: MessageContent!  owner: String!  roomId: ID!  tags: [String!]  createdAt: String!
+  score: Int  weight: Float  pinned: Boolean
+}
 type MessageContent { text: String  imageId: String }
 type MessageConnection { items: [Message!]  nextToken: String }
 type AudioSegment { roomId: ID!  data: String!  timestamp: String!  userId: String! }
@@ -41,7 +71,7 @@ type AudioSegment { roomId: ID!  data: String!  timestamp: String!  userId: Stri
 LINKS = {
     "createRoom": ("onCreateRoom",),
     "deleteRoom": ("onDeleteRoom",),
-    "createMessage": ("onCreateMessageByRoomId", "onAnyMessage", "onTagged"),
+    "createMessage": ("onCreateMessageByRoomId", "onAnyMessage", "onTagged", "onFiltered"),
     "importMessage": ("onCreateMessageByRoomId",),
     "updateMessage": ("onUpdateMessage", "onAnyMessage"),
     "createAudioSegment": ("onCreateAudioSegment",),

@@ -18,8 +18,12 @@ def test_schema_file_matches_code() -> None:
 def test_schema_file_carries_appsync_directives() -> None:
     sdl = SCHEMA_FILE.read_text()
     assert 'deleteRoom(id: ID!): Room @aws_cognito_user_pools(cognito_groups: ["admin"])' in sdl
-    assert 'onCreateMessageByRoomId(roomId: ID): Message @aws_subscribe(mutations: ["createMessage"])' in sdl
     assert (
-        'onCreateAudioSegment(roomId: ID!): AudioSegment @aws_subscribe(mutations: ["createAudioSegment"])'
-        in sdl
+        "onCreateMessageByRoomId(roomId: ID, filter: ModelSubscriptionMessageFilterInput): Message "
+        '@aws_subscribe(mutations: ["createMessage"])' in sdl
     )
+    assert (
+        "onCreateAudioSegment(roomId: ID!, filter: ModelSubscriptionAudioSegmentFilterInput): AudioSegment "
+        '@aws_subscribe(mutations: ["createAudioSegment"])' in sdl
+    )
+    assert "input ModelSubscriptionStringInput {" in sdl  # Amplify's filter inputs (SPEC section 14)
