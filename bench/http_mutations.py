@@ -4,18 +4,23 @@
     python -m bench.http_mutations --duration 5    # shorter
     python -m bench.http_mutations --json out.json # also write every figure
 
+    python -m bench.http_mutations --fast-path off # chatserver with CHATSERVER_FAST_PATH=false (graphql-core only)
+
 Each server is a real process on 127.0.0.1 pinned to CPU 0 (`taskset`, when there are two CPUs or more); load comes
 from `wrk` (Debian package `wrk`) pinned to CPU 1, with a Lua script that POSTs one fixed body and counts responses
 carrying GraphQL `errors`. Lines:
 
-- reference: bench/reference_app.py, Strawberry + Starlette + uvicorn with ParserCache/ValidationCache, one SQLite
-  insert per mutation;
+- reference (1 insert): bench/reference_app.py, Strawberry + Starlette + uvicorn with ParserCache/ValidationCache,
+  one SQLite insert per mutation;
+- reference (50 rows): the same app's query selecting 50 of 500 messages of a room (same fields, same nesting as the
+  chat app's ListMessagesForRoom) and returning them;
 - chatserver createMessage: the chat app's CreateMessage document with an access token (auth, validation, insert,
   publish to the real-time engine);
 - chatserver listMessagesForRoom: DESC, limit 50, over a room of 500 messages.
 
-Each at concurrency 1 and 32: requests/s, p50 and p99 latency. The target: createMessage at concurrency 32 reaches
-80 % of the reference's requests/s.
+Each at concurrency 1 and 32: requests/s, p50 and p99 latency, and the CPU share the server and wrk used (of one
+core each; a server line near 100 % is server-bound). Targets (issue 12), at concurrency 32: listMessagesForRoom at
+least 3x the 50-row reference and at least 1,500 requests/s; createMessage at least 1.5x the insert reference.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -41,7 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Bench-Passw0rd!"
 CONCURRENCIES = (1, 32)
 SEEDED_MESSAGES = 500
-TARGET_SHARE = 0.8
+CREATE_TARGET = 1.5  # createMessage / reference (1 insert)
+LIST_TARGET = 3.0  # listMessagesForRoom / reference (50 rows)
+LIST_TARGET_RPS = 1500
 
 if str(ROOT) not in sys.path:  # run as `python bench/http_mutations.py`
     sys.path.insert(0, str(ROOT))
@@ -77,6 +85,25 @@ REFERENCE_MUTATION = """
   }
 """
 
+REFERENCE_READ = """
+  query ListMessagesForRoom($roomId: ID!, $limit: Int) {
+    listMessagesForRoom(roomId: $roomId, limit: $limit) {
+      items {
+        id
+        content {
+          text
+          imageId
+        }
+        owner
+        createdAt
+        updatedAt
+        roomId
+      }
+      nextToken
+    }
+  }
+"""
+
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
@@ -108,6 +135,8 @@ class Line:
     p99_ms: float
     requests: int
     bad: int
+    server_cpu: float  # share of one core over the run
+    client_cpu: float
 
 
 def free_port() -> int:
@@ -122,8 +151,19 @@ def pinned(cpu: int) -> list[str]:
     return []
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextlib.contextmanager
-def process(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[None]:
+def process(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[int]:
     with log.open("ab") as output:
         proc = subprocess.Popen(
             [*pinned(0), *command],
@@ -144,7 +184,7 @@ def process(command: list[str], env: dict[str, str], url: str, log: Path) -> Ite
                 if time.monotonic() > deadline:
                     raise SystemExit(f"{command} did not start; see {log}") from None
                 time.sleep(0.1)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         try:
@@ -154,7 +194,9 @@ def process(command: list[str], env: dict[str, str], url: str, log: Path) -> Ite
             proc.wait()
 
 
-def wrk(name: str, url: str, body: str, auth: str, concurrency: int, duration: int, script: Path) -> Line:
+def wrk(
+    name: str, url: str, body: str, auth: str, concurrency: int, duration: int, script: Path, server: int
+) -> Line:
     threads = min(concurrency, 2)
     command = [
         *pinned(1),
@@ -169,7 +211,11 @@ def wrk(name: str, url: str, body: str, auth: str, concurrency: int, duration: i
         f"{url}/graphql",
     ]
     env = {**os.environ, "BENCH_BODY": body, "BENCH_AUTH": auth}
+    server_before, client_before, started = cpu_seconds(server), children_cpu_seconds(), time.monotonic()
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    elapsed = time.monotonic() - started
+    server_cpu = (cpu_seconds(server) - server_before) / elapsed
+    client_cpu = (children_cpu_seconds() - client_before) / elapsed
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     figures = dict(re.findall(r"(\w+)=(\d+)", re.search(r"BENCH (.*)", output).group(1)))  # type: ignore[union-attr]
@@ -181,6 +227,8 @@ def wrk(name: str, url: str, body: str, auth: str, concurrency: int, duration: i
         p99_ms=int(figures["p99_us"]) / 1000,
         requests=requests,
         bad=int(figures["bad"]),
+        server_cpu=server_cpu,
+        client_cpu=client_cpu,
     )
 
 
@@ -197,7 +245,7 @@ def gql(url: str, token: str, query: str, variables: dict) -> dict:
     return body["data"]
 
 
-def chatserver_lines(work: Path, duration: int, script: Path) -> list[Line]:
+def chatserver_lines(work: Path, duration: int, script: Path, fast_path: bool) -> list[Line]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -206,9 +254,10 @@ def chatserver_lines(work: Path, duration: int, script: Path) -> list[Line]:
         "CHATSERVER_PORT": str(port),
         "CHATSERVER_AUTO_CONFIRM": "true",
         "CHATSERVER_LOG_LEVEL": "warning",
+        "CHATSERVER_FAST_PATH": "true" if fast_path else "false",
     }
     lines: list[Line] = []
-    with process([sys.executable, "-m", "chatserver", "serve"], env, url, work / "chatserver.log"):
+    with process([sys.executable, "-m", "chatserver", "serve"], env, url, work / "chatserver.log") as pid:
         user = {
             "username": "bench",
             "password": PASSWORD,
@@ -247,10 +296,12 @@ def chatserver_lines(work: Path, duration: int, script: Path) -> list[Line]:
             }
         )
         for concurrency in CONCURRENCIES:
-            lines.append(wrk("chatserver createMessage", url, create, token, concurrency, duration, script))
+            lines.append(
+                wrk("chatserver createMessage", url, create, token, concurrency, duration, script, pid)
+            )
         for concurrency in CONCURRENCIES:
             lines.append(
-                wrk("chatserver listMessagesForRoom", url, listing, token, concurrency, duration, script)
+                wrk("chatserver listMessagesForRoom", url, listing, token, concurrency, duration, script, pid)
             )
     return lines
 
@@ -272,25 +323,45 @@ def reference_lines(work: Path, duration: int, script: Path) -> list[Line]:
         "warning",
         "--no-access-log",
     ]
-    body = json.dumps({"query": REFERENCE_MUTATION, "variables": {"roomId": "bench", "text": "hello"}})
-    with process(command, {"REFERENCE_DB": str(work / "reference.db")}, url, work / "reference.log"):
-        return [wrk("reference (1 insert)", url, body, "", c, duration, script) for c in CONCURRENCIES]
+    insert = json.dumps({"query": REFERENCE_MUTATION, "variables": {"roomId": "bench", "text": "hello"}})
+    read = json.dumps({"query": REFERENCE_READ, "variables": {"roomId": "bench-read", "limit": 50}})
+    with process(command, {"REFERENCE_DB": str(work / "reference.db")}, url, work / "reference.log") as pid:
+        lines = [
+            wrk("reference (1 insert)", url, insert, "", c, duration, script, pid) for c in CONCURRENCIES
+        ]
+        lines += [wrk("reference (50 rows)", url, read, "", c, duration, script, pid) for c in CONCURRENCIES]
+        return lines
 
 
 def print_table(lines: list[Line]) -> None:
-    print(f"{'line':34} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'bad':>5}")
+    print(
+        f"{'line':34} {'conc':>4} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'bad':>5}"
+        f" {'server cpu':>10} {'wrk cpu':>8}"
+    )
     for line in lines:
         print(
             f"{line.name:34} {line.concurrency:>4} {line.requests_per_s:>9.0f} {line.p50_ms:>8.2f} "
-            f"{line.p99_ms:>8.2f} {line.requests:>9} {line.bad:>5}"
+            f"{line.p99_ms:>8.2f} {line.requests:>9} {line.bad:>5} {line.server_cpu:>10.0%} {line.client_cpu:>8.0%}"
         )
-    reference = next(x for x in lines if x.name.startswith("reference") and x.concurrency == 32)
-    create = next(x for x in lines if x.name == "chatserver createMessage" and x.concurrency == 32)
-    share = create.requests_per_s / reference.requests_per_s
-    verdict = "meets" if share >= TARGET_SHARE else "misses"
-    print(
-        f"\ncreateMessage at c=32 is {share:.0%} of the reference ({verdict} the {TARGET_SHARE:.0%} target)"
-    )
+
+    def rps(name: str, concurrency: int) -> float:
+        return next(x.requests_per_s for x in lines if x.name == name and x.concurrency == concurrency)
+
+    print()
+    for concurrency in CONCURRENCIES:
+        create = rps("chatserver createMessage", concurrency) / rps("reference (1 insert)", concurrency)
+        listing = rps("chatserver listMessagesForRoom", concurrency)
+        read = listing / rps("reference (50 rows)", concurrency)
+        print(
+            f"c={concurrency}: createMessage {create:.2f}x the insert reference (target {CREATE_TARGET}x: "
+            f"{_verdict(create >= CREATE_TARGET)}); listMessagesForRoom {read:.2f}x the 50-row reference "
+            f"(target {LIST_TARGET}x: {_verdict(read >= LIST_TARGET)}) at {listing:.0f} requests/s "
+            f"(target {LIST_TARGET_RPS}: {_verdict(listing >= LIST_TARGET_RPS)})"
+        )
+
+
+def _verdict(met: bool) -> str:
+    return "meets" if met else "misses"
 
 
 def main() -> None:
@@ -299,6 +370,12 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per line (default 10)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--fast-path",
+        choices=("on", "off"),
+        default="on",
+        help="chatserver's CHATSERVER_FAST_PATH (default on)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -306,7 +383,9 @@ def main() -> None:
         work = Path(tmp)
         script = work / "post.lua"
         script.write_text(WRK_SCRIPT)
-        lines = reference_lines(work, args.duration, script) + chatserver_lines(work, args.duration, script)
+        lines = reference_lines(work, args.duration, script) + chatserver_lines(
+            work, args.duration, script, args.fast_path == "on"
+        )
     print_table(lines)
     if args.json:
         args.json.write_text(json.dumps([asdict(x) for x in lines], indent=2))

@@ -58,7 +58,6 @@ class Settings:
     code_ttl: int = 86_400
     revocation_sync_interval: int = 10  # seconds between reads of recent sign-outs made on other replicas
     url_ttl: int = 900
-    mqtt_url_ttl: int = 300  # seconds an MQTT URL from the subscription handshake may be used to connect
     ka_interval: int = 60
     connection_timeout_ms: int = 300_000
     connection_init_timeout: int = 10
@@ -69,6 +68,7 @@ class Settings:
     max_list_items: int = 20_000  # list items one request may read: the sum of its lists' limits
     max_tokens: int = 5_000
     execution_timeout: int = 30
+    fast_path: bool = True  # queries run from compiled plans (execution/fast_path.py); false: graphql-core
     max_upload_bytes: int = 10_485_760
     file_sweep_interval: int = 300  # seconds between sweeps of orphaned and expired uploads
     max_text_bytes: int = 4096

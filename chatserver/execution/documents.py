@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -33,6 +34,8 @@ class CompiledDocument:
     document: DocumentNode | None
     errors: list[AppSyncError]
     fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
+    # The fast path's compiled plans, per operation (execution/fast_path.py); they live as long as this entry.
+    plans: dict[int, Any] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named, or the only one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -13,6 +14,7 @@ from graphql import ExecutionResult, OperationDefinitionNode, OperationType, exe
 from chatserver.auth.identity import Identity
 from chatserver.execution.documents import CompiledDocument, DocumentCache
 from chatserver.execution.error_format import AppSyncError, appsync_error, from_graphql_error
+from chatserver.execution.fast_path import FastPath
 from chatserver.execution.selection import dealias, iter_fields
 from chatserver.metrics import count_error, new_request_id
 from chatserver.realtime.publisher import MutationPublisher
@@ -36,6 +38,12 @@ class Executor:
         self._publisher = publisher
         self._timeout = services.settings.execution_timeout
         self.documents = DocumentCache(self._graphql_schema, services.settings)
+        # Cached queries run from compiled plans; graphql-core answers whatever a plan does not cover.
+        self.fast_path = (
+            FastPath(self._graphql_schema, getattr(services.settings, "auth_mode", "USER_POOL"))
+            if services.settings.fast_path
+            else None
+        )
         self._linked_mutations = frozenset(subscription_links(schema))
 
     def compile(self, query: str) -> CompiledDocument:
@@ -115,6 +123,11 @@ class Executor:
         variables: Mapping[str, Any] | None,
         context: RequestContext,
     ) -> ExecutionResult:
+        if self.fast_path is not None:
+            data = await self.fast_path.execute(compiled, operation, variables, context)
+            if data is not None:
+                return ExecutionResult(data, None)
+            context = replace(context, budget=ReadBudget(context.budget.limit))  # graphql-core starts afresh
         outcome = execute(
             self._graphql_schema,
             compiled.document,  # type: ignore[arg-type]

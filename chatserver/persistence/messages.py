@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import Row, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.clock import iso_now
@@ -24,6 +25,16 @@ class MessageRecord:
     image_id: str | None
     created_at: str
     updated_at: str
+
+
+if tuple(c.name for c in messages.c) != tuple(f.name for f in fields(MessageRecord)):
+    raise RuntimeError("MessageRecord's fields must follow the messages table's columns")
+
+
+def _record(row: Row[Any]) -> MessageRecord:
+    """A row of `select(messages)`: its columns come in MessageRecord's field order (checked above), so no
+    per-row mapping is built (room listings read up to 1000 rows a request)."""
+    return MessageRecord(*row)
 
 
 class RoomMissing(Exception):
@@ -118,7 +129,7 @@ class MessagesRepository:
                 select(messages).where(messages.c.room_id == room_id),
                 page,
                 sort_columns=(messages.c.created_at, messages.c.id),
-                to_record=lambda row: MessageRecord(**row._mapping),
+                to_record=_record,
             )
 
     async def image_ids_in_use(self, image_ids: list[str]) -> set[str]:

@@ -1,0 +1,186 @@
+"""The fast path for cached queries: run an operation's compiled plan, or say it must run on graphql-core.
+
+Plans are compiled once per operation of a cached document (and per distinct outcome of its `@include`/`@skip`
+conditions) and kept on the `CompiledDocument`, so they live and die with the document cache's LRU entry.
+`execute` returns the response `data`, or None when graphql-core must run the whole operation instead: the
+operation is not covered, its variables do not coerce, a resolver raised, or a value needs error handling. A plan
+never answers differently from graphql-core; tests/execution/test_fast_path_differential.py holds it to that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+)
+from graphql.execution import Executor as GraphQLCoreExecutor
+from graphql.execution.values import get_argument_values
+
+from chatserver.execution.documents import CompiledDocument
+from chatserver.execution.plan import (
+    Fallback,
+    ObjectCompleter,
+    PlanCompiler,
+    Run,
+    Unsupported,
+    condition_nodes,
+)
+
+MAX_PLANS_PER_OPERATION = 64  # distinct @include/@skip outcomes kept per operation
+
+ConditionNode = FieldNode | InlineFragmentNode | FragmentSpreadNode
+
+
+@dataclass(slots=True)
+class FastPathCounters:
+    """How often the fast path answered, and how often graphql-core did instead (and why)."""
+
+    taken: int = 0
+    not_covered: int = 0  # the operation (for these conditions) has no plan
+    fell_back: int = 0  # a plan started but graphql-core answered (bad variables, an error, a null)
+
+
+@dataclass(slots=True)
+class OperationPlans:
+    """The plans of one operation: one per outcome of its `@include`/`@skip` conditions."""
+
+    operation: OperationDefinitionNode
+    conditions: list[ConditionNode]
+    plans: dict[tuple[bool, ...], ObjectCompleter | None] = field(default_factory=dict)
+
+
+class FastPath:
+    """Runs queries from their compiled plans; see the module docstring for when it declines."""
+
+    def __init__(self, schema: GraphQLSchema, default_mode: str = "USER_POOL") -> None:
+        self._schema = schema
+        self._default_mode = default_mode
+        self.counters = FastPathCounters()
+
+    async def execute(
+        self,
+        compiled: CompiledDocument,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+        context: Any,
+    ) -> dict[str, Any] | None:
+        """The operation's `data`, or None: run it on graphql-core (nothing observable happened here)."""
+        plans = self._plans(compiled, operation)
+        if plans is None:
+            self.counters.not_covered += 1
+            return None
+        executor = GraphQLCoreExecutor.build(
+            self._schema,
+            compiled.document,  # type: ignore[arg-type]
+            None,
+            context,
+            dict(variables) if variables else None,
+            operation.name.value if operation.name else None,
+        )
+        if isinstance(executor, list):  # variables that do not coerce: graphql-core words the errors
+            self.counters.fell_back += 1
+            return None
+        try:
+            outcome = tuple(_included(node, executor) for node in plans.conditions)
+        except Exception:  # e.g. `@include(if: $v)` with $v null: graphql-core words the error
+            self.counters.fell_back += 1
+            return None
+        root = self._plan(compiled, plans, outcome)
+        if root is None or (root.default_mode_only and _mode(context) != self._default_mode):
+            self.counters.not_covered += 1
+            return None
+        run = Run(executor)
+        try:
+            data = root.write(run, None, None)
+            await _settle(run)
+        except Exception:  # Fallback, or anything a resolver or a serializer raised
+            _discard(run)
+            self.counters.fell_back += 1
+            return None
+        self.counters.taken += 1
+        return data
+
+    def _plans(self, compiled: CompiledDocument, operation: OperationDefinitionNode) -> OperationPlans | None:
+        key = id(operation)
+        if key in compiled.plans:
+            return compiled.plans[key]
+        plans: OperationPlans | None = None
+        if operation.operation == OperationType.QUERY and not operation.directives:
+            plans = OperationPlans(operation, condition_nodes(operation, compiled.fragments))
+        compiled.plans[key] = plans
+        return plans
+
+    def _plan(
+        self, compiled: CompiledDocument, plans: OperationPlans, outcome: tuple[bool, ...]
+    ) -> ObjectCompleter | None:
+        if outcome in plans.plans:
+            return plans.plans[outcome]
+        conditions = {id(node): included for node, included in zip(plans.conditions, outcome, strict=True)}
+        compiler = PlanCompiler(self._schema, compiled.fragments, conditions)
+        try:
+            root: ObjectCompleter | None = compiler.compile(plans.operation)
+        except Unsupported:
+            root = None
+        if len(plans.plans) < MAX_PLANS_PER_OPERATION:
+            plans.plans[outcome] = root
+        return root
+
+
+def _mode(context: Any) -> str:
+    """The auth mode the caller's credentials were proven with (identities without one are user-pool users)."""
+    return getattr(context.identity, "mode", "USER_POOL")
+
+
+def _included(node: ConditionNode, executor: Any) -> bool:
+    """graphql-core's `should_include_node`: `@skip` first, then `@include`, arguments coerced the same way."""
+    skip = next((d for d in node.directives if d.name.value == "skip"), None)
+    if skip is not None:
+        values = get_argument_values(
+            GraphQLSkipDirective, skip, executor.variable_values, None, executor.hide_suggestions
+        )
+        if values["if"]:
+            return False
+    include = next((d for d in node.directives if d.name.value == "include"), None)
+    if include is not None:
+        values = get_argument_values(
+            GraphQLIncludeDirective, include, executor.variable_values, None, executor.hide_suggestions
+        )
+        return bool(values["if"])
+    return True
+
+
+async def _settle(run: Run) -> None:
+    """Await the resolvers the plan called (concurrently, as graphql-core does) and complete their values."""
+    while run.pending:
+        batch, run.pending = run.pending, []
+        if len(batch) == 1:
+            results: list[Any] = [await batch[0][0]]
+        else:
+            results = await asyncio.gather(*(entry[0] for entry in batch), return_exceptions=True)
+        for (_, completer, out, key, path), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                raise Fallback from result
+            out[key] = completer.complete(run, result, path)
+
+
+def _discard(run: Run) -> None:
+    """Close resolver coroutines that will never be awaited (a fallback re-runs them on graphql-core)."""
+    batch, run.pending = run.pending, []
+    for entry in batch:
+        awaitable = entry[0]
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        elif isinstance(awaitable, asyncio.Future):
+            awaitable.cancel()
