@@ -76,6 +76,10 @@ class Services:
     executor: Any = None
     groups: Any = None  # chatserver.auth.group_admin.GroupAdmin: removing group members
     mqtt_grants: Any = None  # chatserver.transport.mqtt.grants.GrantSigner (legacy MQTT subscriptions)
+    credentials: Any = None  # chatserver.auth.modes.CredentialResolver: every transport's one way in
+    auth_rules: Any = None  # chatserver.schema.permissions.AuthRules: which fields each auth mode may use
+    api_keys: Any = None  # chatserver.auth.api_keys.ApiKeyService, when API_KEY is enabled
+    oidc: Any = None  # chatserver.auth.oidc.OidcVerifier, when OPENID_CONNECT is enabled
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +162,8 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
                 token_lifetime=max(settings.id_token_ttl, settings.access_token_ttl),
             ).running()
         )
+        # --- auth modes (SPEC section 13): one credential resolver for every transport ---
+        await _open_auth_modes(settings, services, stack, derive_key(secret, "api-keys"))
         # --- executor: every transport's one execution path; it publishes to the real-time engine ---
         services.executor = Executor(services.schema, services, services.realtime)
         # --- legacy subscriptions over MQTT: the handshake's signed URLs (a key of their own) ---
@@ -165,6 +171,43 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
 
         services.mqtt_grants = GrantSigner(derive_key(secret, "mqtt-urls"), settings.mqtt_url_ttl)
         yield services
+
+
+async def _open_auth_modes(
+    settings: Settings, services: Services, stack: contextlib.AsyncExitStack, api_key_secret: bytes
+) -> None:
+    """The API-key cache and the OIDC key fetcher (each only when its mode is enabled), the resolver, the rules."""
+    from chatserver.auth.modes import AuthMode, CredentialResolver
+    from chatserver.schema.permissions import AuthRules
+
+    modes = frozenset(AuthMode(name) for name in settings.auth_modes)
+    if AuthMode.API_KEY in modes:
+        from chatserver.auth.api_keys import ApiKeyService
+        from chatserver.persistence.api_keys import ApiKeysRepository
+
+        service = ApiKeyService(
+            ApiKeysRepository(services.engine),
+            api_key_secret,
+            refresh_interval=settings.api_key_refresh_interval,
+            disconnect=services.realtime.disconnect_user,
+        )
+        services.api_keys = await stack.enter_async_context(service.running())
+    if AuthMode.OPENID_CONNECT in modes:
+        from chatserver.auth.oidc import OidcVerifier
+
+        verifier = OidcVerifier(
+            settings.oidc_issuer, settings.oidc_client_id, groups_claim=settings.oidc_groups_claim
+        )
+        services.oidc = await stack.enter_async_context(verifier.running())
+    services.credentials = CredentialResolver(
+        default_mode=AuthMode(settings.auth_mode),
+        modes=modes,
+        user_pool=services.verifier,
+        user_pool_issuer=settings.issuer,
+        api_keys=services.api_keys,
+        oidc=services.oidc,
+    )
+    services.auth_rules = AuthRules(services.schema, settings.auth_mode)
 
 
 def _build_realtime(settings: Settings, schema: Any) -> Any:

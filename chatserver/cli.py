@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import getpass
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -120,6 +122,24 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+    api_key = commands.add_parser("api-key", help="manage API keys (the API_KEY auth mode)").add_subparsers(
+        title="api-key commands", metavar="ACTION"
+    )
+    key_create = api_key.add_parser("create", help="create a key and print it (shown only this once)")
+    key_create.add_argument(
+        "--expires-in", type=int, metavar="DAYS", help="days until it expires (default 7, at most 365)"
+    )
+    key_create.add_argument("--description", help="what the key is for")
+    key_create.add_argument("--data-dir", type=Path)
+    key_create.set_defaults(handler=_api_key_create)
+    key_list = api_key.add_parser("list", help="list keys: id, description, expiry, last used")
+    key_list.add_argument("--data-dir", type=Path)
+    key_list.set_defaults(handler=_api_key_list)
+    key_delete = api_key.add_parser("delete", help="delete a key: refused everywhere within seconds")
+    key_delete.add_argument("key_id", metavar="ID")
+    key_delete.add_argument("--data-dir", type=Path)
+    key_delete.set_defaults(handler=_api_key_delete)
+
 
     from chatserver.app import create_app
     from chatserver.logs import configure_logging
@@ -259,6 +279,70 @@ def _with_services(settings: Settings, action: Callable[[Any], Awaitable[T]]) ->
     """Open the data directory's services, run one action, close them; auth errors become CommandErrors."""
     from chatserver.app import open_services
     from chatserver.auth.errors import AuthError
+
+def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def create(keys: Any) -> Any:
+        return await keys.create(expires_in_days=args.expires_in, description=args.description)
+
+    created = _with_api_keys(settings, create)
+    print(created.key)
+    print(
+        f"id {created.record.id}, expires {_utc(created.record.expires_at)}; the key is not shown again",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _api_key_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def read(keys: Any) -> Any:
+        return await keys.list()
+
+    records = _with_api_keys(settings, read)
+    print(f"{'ID':<16}  {'EXPIRES (UTC)':<20}  {'LAST USED (UTC)':<20}  DESCRIPTION")
+    for record in records:
+        expires = _utc(record.expires_at) + (" (expired)" if record.expires_at <= time.time() else "")
+        last_used = _utc(record.last_used_at) if record.last_used_at else "never"
+        print(f"{record.id:<16}  {expires:<20}  {last_used:<20}  {record.description or ''}")
+    return 0
+
+
+def _api_key_delete(args: argparse.Namespace, settings: Settings) -> int:
+    async def delete(keys: Any) -> None:
+        await keys.delete(args.key_id)
+
+    _with_api_keys(settings, delete)
+    print(f"deleted API key {args.key_id}; running servers refuse it within a few seconds")
+    return 0
+
+
+def _utc(epoch: int) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _with_api_keys(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
+    """Open only the database and the data directory's secret, run one API-key action; its errors become
+    CommandErrors."""
+    from chatserver.auth.api_keys import ApiKeyError, ApiKeyService
+    from chatserver.persistence.api_keys import ApiKeysRepository
+    from chatserver.persistence.database import create_engine, migrate
+    from chatserver.secrets import derive_key, load_or_create_secret
+
+    async def run() -> T:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await migrate(engine)
+            secret = load_or_create_secret(settings.data_dir / "url-signing-secret")
+            keys = ApiKeyService(ApiKeysRepository(engine), derive_key(secret, "api-keys"))
+            try:
+                return await action(keys)
+            except ApiKeyError as error:
+                raise CommandError(str(error)) from None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
 
     async def run() -> T:
         async with open_services(settings) as services:

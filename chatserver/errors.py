@@ -27,6 +27,8 @@ class UnauthorizedException(ChatServerError):
     INVALID = "Valid authorization header not provided."
     EXPIRED = "Token has expired."
     UNPARSABLE = "Unable to parse JWT token."
+    API_KEY_INVALID = "You are not authorized to make this call."  # unknown, deleted or malformed API key
+    API_KEY_EXPIRED = "API key has expired."
 
 
 class FieldUnauthorized(ChatServerError):

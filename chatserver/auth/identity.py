@@ -20,6 +20,7 @@ class Identity:
     issued_at: int = 0
     expires_at: int = 0
     claims: Mapping[str, Any] = field(default_factory=dict)
+    mode: str = "USER_POOL"  # how it was proven: USER_POOL, OPENID_CONNECT, or API_KEY (sub = the key's id)
 
     @property
     def is_admin(self) -> bool:

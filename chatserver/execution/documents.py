@@ -36,6 +36,8 @@ class CompiledDocument:
     fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
     # The fast path's compiled plans, per operation (execution/fast_path.py); they live as long as this entry.
     plans: dict[int, Any] = field(default_factory=dict)
+    # Per auth mode, the (type, field)s of this document that mode may not use (schema/permissions.AuthRules).
+    denied: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named, or the only one."""

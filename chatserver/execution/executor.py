@@ -20,6 +20,7 @@ from chatserver.metrics import count_error, new_request_id
 from chatserver.realtime.publisher import MutationPublisher
 from chatserver.schema.context import ReadBudget, RequestContext
 from chatserver.schema.links import subscription_links
+from chatserver.schema.permissions import ModeGuard
 
 if TYPE_CHECKING:
     from chatserver.app import Services
@@ -134,10 +135,23 @@ class Executor:
             context_value=context,
             variable_values=dict(variables) if variables else None,
             operation_name=operation.name.value if operation.name else None,
+            middleware=self._mode_guard(compiled, context.identity.mode),
         )
         if isinstance(outcome, ExecutionResult):
             return outcome
         return await outcome
+
+    def _mode_guard(self, compiled: CompiledDocument, mode: str) -> list[ModeGuard] | None:
+        """A guard for the fields of this document the caller's auth mode may not use; None when there are none
+        (the common case: the default mode, for which nothing in the schema is refused)."""
+        rules = self._services.auth_rules
+        if rules is None or not rules.denied(mode):
+            return None
+        denied = compiled.denied.get(mode)
+        if denied is None:
+            denied = rules.denied_fields(compiled.document, self._graphql_schema, mode)
+            compiled.denied[mode] = denied
+        return [ModeGuard(denied)] if denied else None
 
     async def _publish(
         self, compiled: CompiledDocument, operation: OperationDefinitionNode, data: dict[str, Any]

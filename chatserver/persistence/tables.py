@@ -149,3 +149,15 @@ files = Table(
     Column("expires_at", BigInteger, nullable=False),  # pending uploads die after the URL's life
     Column("etag", String(64), nullable=True),
 )
+
+# API keys (the API_KEY auth mode): only an HMAC of each key is stored; times are epoch seconds.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("last_used_at", BigInteger, nullable=True),
+)

@@ -11,13 +11,13 @@ from strawberry.types import Info
 from chatserver.clock import epoch_ms
 from chatserver.errors import NotFound, ValidationFailed
 from chatserver.schema.common import identity, services
-from chatserver.schema.directives import AwsSubscribe
+from chatserver.schema.directives import AwsSubscribe, signed_in
 from chatserver.schema.subscription_filters import AudioSegmentFilter
 
 FRAME_ENVELOPE_BYTES = 1024  # roomId (<= 128), userId, timestamp, field names and braces, with room to spare
 
 
-@strawberry.type
+@strawberry.type(directives=signed_in())  # live voice between signed-in users: no API keys
 class AudioSegment:
     room_id: strawberry.ID
     data: str
@@ -27,7 +27,7 @@ class AudioSegment:
 
 @strawberry.type
 class AudioMutations:
-    @strawberry.mutation
+    @strawberry.mutation(directives=signed_in())
     async def create_audio_segment(
         self, info: Info, room_id: strawberry.ID, data: str
     ) -> AudioSegment | None:
@@ -56,7 +56,7 @@ async def _no_local_stream() -> AsyncGenerator[AudioSegment | None, None]:
 
 @strawberry.type
 class AudioSubscriptions:
-    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createAudioSegment"])])
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createAudioSegment"]), *signed_in()])
     async def on_create_audio_segment(
         self, room_id: strawberry.ID, filter_: AudioSegmentFilter = strawberry.UNSET
     ) -> AsyncGenerator[AudioSegment | None, None]:

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, TypeVar
 import strawberry
 from strawberry.types import Info
 
+from chatserver.errors import FieldUnauthorized
 from chatserver.persistence.pagination import Page, PageRequest
 
 R = TypeVar("R")
+API_KEY_MODE = "API_KEY"
 
 if TYPE_CHECKING:
     from chatserver.app import Services
@@ -29,7 +31,12 @@ def services(info: Info) -> Services:
 
 
 def identity(info: Info) -> Identity:
-    return info.context.identity
+    """The signed-in caller. An API-key caller has none (AppSync's `$ctx.identity` is null): a resolver that needs
+    one, to record who did something or whose data it is, answers `Unauthorized`."""
+    caller = info.context.identity
+    if caller.mode == API_KEY_MODE:
+        raise FieldUnauthorized.for_field(info.field_name, info._raw_info.parent_type.name)
+    return caller
 
 
 def optional(value: object) -> object:

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from chatserver.errors import ValidationFailed
 from chatserver.schema.common import identity, services
+from chatserver.schema.directives import signed_in
 from chatserver.schema.scalars import AWSURL, AWSDateTime
 
 
@@ -17,7 +18,7 @@ class UploadInput:
     size: int
 
 
-@strawberry.type
+@strawberry.type(directives=signed_in())
 class UploadTarget:
     key: str
     image_id: str
@@ -27,7 +28,7 @@ class UploadTarget:
 
 @strawberry.type
 class FileMutations:
-    @strawberry.mutation
+    @strawberry.mutation(directives=signed_in())
     async def create_upload_url(self, info: Info, input: UploadInput) -> UploadTarget | None:
         files = services(info).files
         if files is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
-from chatserver.schema.directives import AwsCognitoUserPools, AwsSubscribe, find_directive
+from chatserver.schema.directives import AwsSubscribe, find_directive, group_rule
 
 
 def _object_definition(schema: strawberry.Schema, type_name: str) -> StrawberryObjectDefinition:
@@ -34,6 +34,5 @@ def field_group_rules(schema: strawberry.Schema, type_name: str, field_name: str
     definition = _object_definition(schema, type_name)
     for field in definition.fields:
         if schema.config.name_converter.get_graphql_name(field) == field_name:
-            rule = find_directive(field.directives, AwsCognitoUserPools)
-            return list(rule.cognito_groups or []) if rule is not None else None
+            return group_rule(field.directives)
     raise LookupError(f"{type_name}.{field_name} is not in the schema")

@@ -11,12 +11,12 @@ from strawberry.types import Info
 from chatserver.errors import ConditionalCheckFailed, NotFound, ValidationFailed
 from chatserver.persistence.messages import MessageRecord, RoomMissing
 from chatserver.schema.common import ModelSortDirection, identity, optional, read_page, services
-from chatserver.schema.directives import AwsSubscribe
+from chatserver.schema.directives import AwsSubscribe, every_mode, signed_in
 from chatserver.schema.scalars import AWSURL, AWSDateTime
 from chatserver.schema.subscription_filters import MessageFilter
 
 
-@strawberry.type
+@strawberry.type(directives=every_mode())
 class MessageContent:
     text: str | None
     image_id: str | None
@@ -29,7 +29,7 @@ class MessageContent:
         return await files.download_url(self.image_id)
 
 
-@strawberry.type
+@strawberry.type(directives=every_mode())
 class Message:
     id: strawberry.ID
     content: MessageContent
@@ -50,7 +50,7 @@ class Message:
         )
 
 
-@strawberry.type
+@strawberry.type(directives=every_mode())
 class MessageConnection:
     items: list[Message] | None
     next_token: str | None
@@ -108,7 +108,7 @@ async def _checked_content(info: Info, content: MessageContentInput) -> tuple[st
 
 @strawberry.type
 class MessageQueries:
-    @strawberry.field
+    @strawberry.field(directives=every_mode())
     async def list_messages_for_room(
         self,
         info: Info,
@@ -119,7 +119,7 @@ class MessageQueries:
     ) -> MessageConnection | None:
         return await list_room_messages(info, room_id, sort_direction, limit, next_token)
 
-    @strawberry.field
+    @strawberry.field(directives=every_mode())
     async def get_message(self, info: Info, id: strawberry.ID) -> Message | None:
         record = await services(info).messages.get(id)
         return Message.from_record(record) if record else None
@@ -127,7 +127,7 @@ class MessageQueries:
 
 @strawberry.type
 class MessageMutations:
-    @strawberry.mutation
+    @strawberry.mutation(directives=signed_in())
     async def create_message(self, info: Info, input: MessageInput) -> Message | None:
         text, image_id = await _checked_content(info, input.content)
         try:
@@ -144,7 +144,7 @@ class MessageMutations:
             raise NotFound(f"Room {input.room_id} was not found.") from None
         return Message.from_record(record)
 
-    @strawberry.mutation
+    @strawberry.mutation(directives=signed_in())
     async def update_message(self, info: Info, input: MessageInput) -> Message | None:
         message_id = optional(input.id)
         if not message_id:
@@ -164,7 +164,7 @@ class MessageMutations:
             )
         return Message.from_record(record)
 
-    @strawberry.mutation
+    @strawberry.mutation(directives=signed_in())
     async def delete_message(self, info: Info, id: strawberry.ID) -> Message | None:
         caller = identity(info)
         record = await services(info).messages.delete(
@@ -185,19 +185,19 @@ async def _no_local_stream() -> AsyncGenerator[Message | None, None]:
 
 @strawberry.type
 class MessageSubscriptions:
-    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createMessage"])])
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createMessage"]), *every_mode()])
     async def on_create_message_by_room_id(
         self, room_id: strawberry.ID | None = strawberry.UNSET, filter_: MessageFilter = strawberry.UNSET
     ) -> AsyncGenerator[Message | None, None]:
         return _no_local_stream()
 
-    @strawberry.subscription(directives=[AwsSubscribe(mutations=["updateMessage"])])
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["updateMessage"]), *every_mode()])
     async def on_update_message(
         self, room_id: strawberry.ID | None = strawberry.UNSET, filter_: MessageFilter = strawberry.UNSET
     ) -> AsyncGenerator[Message | None, None]:
         return _no_local_stream()
 
-    @strawberry.subscription(directives=[AwsSubscribe(mutations=["deleteMessage"])])
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["deleteMessage"]), *every_mode()])
     async def on_delete_message(
         self, room_id: strawberry.ID | None = strawberry.UNSET, filter_: MessageFilter = strawberry.UNSET
     ) -> AsyncGenerator[Message | None, None]:

@@ -12,7 +12,7 @@ from chatserver.auth.identity import ADMIN_GROUP
 from chatserver.errors import NotFound, ValidationFailed
 from chatserver.persistence.rooms import RoomRecord
 from chatserver.schema.common import ModelSortDirection, identity, read_page, services
-from chatserver.schema.directives import AwsSubscribe
+from chatserver.schema.directives import AwsOidc, AwsSubscribe, every_mode, signed_in
 from chatserver.schema.messages import MessageConnection, list_room_messages
 from chatserver.schema.permissions import group_mutation
 from chatserver.schema.scalars import AWSDateTime
@@ -22,7 +22,7 @@ MAX_ROOM_NAME_CHARS = 256
 ALL_ROOMS_CAP = 1000
 
 
-@strawberry.type
+@strawberry.type(directives=every_mode())
 class Room:
     id: strawberry.ID
     name: str
@@ -51,7 +51,7 @@ class Room:
         )
 
 
-@strawberry.type
+@strawberry.type(directives=every_mode())
 class RoomConnection:
     items: list[Room] | None
     next_token: str | None
@@ -64,7 +64,7 @@ class RoomInput:
 
 @strawberry.type
 class RoomQueries:
-    @strawberry.field
+    @strawberry.field(directives=every_mode())
     async def list_rooms(
         self,
         info: Info,
@@ -74,13 +74,13 @@ class RoomQueries:
         records, token = await read_page(info, "rooms", limit, next_token, services(info).rooms.list)
         return RoomConnection(items=[Room.from_record(r) for r in records], next_token=token)
 
-    @strawberry.field(description="Every room (the walkie-talkie app's room list).")
+    @strawberry.field(description="Every room (the walkie-talkie app's room list).", directives=every_mode())
     async def rooms(self, info: Info) -> list[Room | None] | None:
         records = await services(info).rooms.all(ALL_ROOMS_CAP)
         info.context.budget.charge(len(records))
         return [Room.from_record(r) for r in records]
 
-    @strawberry.field
+    @strawberry.field(directives=every_mode())
     async def get_room(self, info: Info, id: strawberry.ID) -> Room | None:
         record = await services(info).rooms.get(id)
         return Room.from_record(record) if record else None
@@ -88,7 +88,7 @@ class RoomQueries:
 
 @strawberry.type
 class RoomMutations:
-    @strawberry.mutation
+    @strawberry.mutation(directives=signed_in())
     async def create_room(self, info: Info, input: RoomInput) -> Room | None:
         name = input.name.strip()
         if not name:
@@ -100,7 +100,7 @@ class RoomMutations:
         )
         return Room.from_record(record)
 
-    @group_mutation([ADMIN_GROUP])
+    @group_mutation([ADMIN_GROUP], also=[AwsOidc()])
     async def delete_room(self, info: Info, id: strawberry.ID) -> Room | None:
         record = await services(info).rooms.delete(id)
         if record is None:
@@ -118,13 +118,13 @@ async def _no_local_stream() -> AsyncGenerator[Room | None, None]:
 
 @strawberry.type
 class RoomSubscriptions:
-    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createRoom"])])
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["createRoom"]), *every_mode()])
     async def on_create_room(
         self, filter_: RoomFilter = strawberry.UNSET
     ) -> AsyncGenerator[Room | None, None]:
         return _no_local_stream()
 
-    @strawberry.subscription(directives=[AwsSubscribe(mutations=["deleteRoom"])])
+    @strawberry.subscription(directives=[AwsSubscribe(mutations=["deleteRoom"]), *every_mode()])
     async def on_delete_room(
         self, filter_: RoomFilter = strawberry.UNSET
     ) -> AsyncGenerator[Room | None, None]:

@@ -98,7 +98,10 @@ def authorization_of(header: Mapping[str, Any] | None) -> str | None:
 
 
 def connection_header(
-    query_string: bytes, subprotocols: list[str], authorization_header: str | None
+    query_string: bytes,
+    subprotocols: list[str],
+    authorization_header: str | None,
+    api_key_header: str | None = None,
 ) -> tuple[bool, dict[str, Any] | None]:
     """(credentials offered at all, the header object). The three ways of APPSYNC.md 1.2, in that order."""
     encoded = raw_query_param(query_string, "header")
@@ -107,8 +110,9 @@ def connection_header(
     for protocol in subprotocols:
         if protocol.startswith(HEADER_SUBPROTOCOL_PREFIX):
             return True, decode_header_object(protocol[len(HEADER_SUBPROTOCOL_PREFIX) :])
-    if authorization_header:
-        return True, {"Authorization": authorization_header}
+    if authorization_header or api_key_header:
+        plain = {"Authorization": authorization_header, "x-api-key": api_key_header}
+        return True, {k: v for k, v in plain.items() if v}
     return False, None
 
 
@@ -147,9 +151,9 @@ class AppSyncRealtimeCodec:
     async def handle(self, session: Session, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "connection_init":
-            self.handle_connection_init(session)
+            await self.handle_connection_init(session)
         elif kind == "start":
-            self.handle_start(session, message)
+            await self.handle_start(session, message)
         elif kind == "stop":
             self.handle_stop(session, message)
         else:
@@ -157,12 +161,12 @@ class AppSyncRealtimeCodec:
                 session, None, "UnsupportedOperation", f"{kind} not supported through the realtime channel"
             )
 
-    def handle_connection_init(self, session: Session) -> None:
+    async def handle_connection_init(self, session: Session) -> None:
         if session.identity is not None:
             return  # already acknowledged: a repeated init changes nothing
         header, self.header = self.header, None  # not kept for the connection's life
         try:
-            identity = session.authenticate(authorization_of(header))
+            identity = await session.authenticate_headers(header)
         except UnauthorizedException as error:
             session.send(
                 {
@@ -184,7 +188,7 @@ class AppSyncRealtimeCodec:
             },
         )
 
-    def handle_start(self, session: Session, message: dict[str, Any]) -> None:
+    async def handle_start(self, session: Session, message: dict[str, Any]) -> None:
         op_id = message.get("id")
         payload = message.get("payload")
         if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
@@ -204,7 +208,7 @@ class AppSyncRealtimeCodec:
             if not isinstance(header, dict):  # checked per start, never inherited from connection_init
                 raise StartRefused(StartRefused.UNAUTHORIZED, UnauthorizedException.MISSING)
             try:
-                identity = session.authenticate(authorization_of(header))
+                identity = await session.authenticate_headers(header)
             except UnauthorizedException as error:
                 raise StartRefused(error.error_type, error.message) from None
             if request is None:

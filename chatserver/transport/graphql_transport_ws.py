@@ -71,6 +71,22 @@ def token_of(payload: Any) -> str | None:
     return None
 
 
+def credentials_of(payload: Any) -> dict[str, str]:
+    """The credentials of a connection_init payload as a header object: the token (see `token_of`) and an API key
+    (`x-api-key`, `apiKey`, or `headers.x-api-key`, whatever the case)."""
+    found: dict[str, str] = {}
+    token = token_of(payload)
+    if token is not None:
+        found["authorization"] = token
+    if isinstance(payload, dict):
+        headers = payload.get("headers")
+        for source in (payload, headers if isinstance(headers, dict) else {}):
+            for key, value in source.items():
+                if isinstance(key, str) and key.lower() in {"x-api-key", "apikey"} and isinstance(value, str):
+                    found.setdefault("x-api-key", value)
+    return found
+
+
 class GraphQLTransportWSCodec:
     subprotocol: str | None = SUBPROTOCOL
     keepalive = None
@@ -84,7 +100,7 @@ class GraphQLTransportWSCodec:
     async def handle(self, session: Session, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "connection_init":
-            self.handle_connection_init(session, message)
+            await self.handle_connection_init(session, message)
         elif kind == "ping":
             session.send({"type": "pong"})
         elif kind == "pong":
@@ -100,12 +116,12 @@ class GraphQLTransportWSCodec:
         else:
             self.invalid(session, f"Invalid message received: unknown type {kind!r}")
 
-    def handle_connection_init(self, session: Session, message: dict[str, Any]) -> None:
+    async def handle_connection_init(self, session: Session, message: dict[str, Any]) -> None:
         if session.identity is not None or session.state.value != "connecting":
             session.disconnect(CLOSE_TOO_MANY_INITS, "Too many initialisation requests")
             return
         try:
-            identity = session.authenticate(token_of(message.get("payload")))
+            identity = await session.authenticate_headers(credentials_of(message.get("payload")))
         except UnauthorizedException as error:
             session.disconnect(CLOSE_FORBIDDEN, f"Forbidden: {error.message}")
             return

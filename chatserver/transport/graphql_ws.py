@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal, NotRequired, TypedDict
 
 from chatserver.errors import UnauthorizedException
-from chatserver.transport.graphql_transport_ws import token_of
+from chatserver.transport.graphql_transport_ws import credentials_of
 from chatserver.transport.session import Session, StartRefused
 
 SUBPROTOCOL = "graphql-ws"
@@ -51,7 +51,7 @@ class LegacyGraphQLWSCodec:
     async def handle(self, session: Session, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "connection_init":
-            self.handle_connection_init(session, message)
+            await self.handle_connection_init(session, message)
         elif kind == "start":
             self.handle_start(session, message)
         elif kind == "stop":
@@ -64,11 +64,11 @@ class LegacyGraphQLWSCodec:
         else:
             self.error(session, message.get("id"), f"Invalid message type: {kind!r}")
 
-    def handle_connection_init(self, session: Session, message: dict[str, Any]) -> None:
+    async def handle_connection_init(self, session: Session, message: dict[str, Any]) -> None:
         if session.identity is not None:
             return
         try:
-            identity = session.authenticate(token_of(message.get("payload")))
+            identity = await session.authenticate_headers(credentials_of(message.get("payload")))
         except UnauthorizedException as error:
             session.send({"type": "connection_error", "payload": {"message": error.message}})
             session.disconnect(CLOSE_UNAUTHORIZED, "Unauthorized")

@@ -38,7 +38,7 @@ async def graphql_endpoint(request: Request) -> Response:
     try:
         if request.method == "POST":
             check_declared_length(request, limit)  # refuse before even checking the token
-        identity = services.verifier.verify(request.headers.get("authorization"))
+        identity = await services.credentials.resolve_headers(request.headers)
         if request.method == "POST":
             body = await read_body(request, limit)
             query, variables, operation_name = _parse_post(body, request.headers.get("content-type", ""))

@@ -24,6 +24,7 @@ from graphql import GraphQLError, parse, validate
 from starlette.websockets import WebSocket
 
 from chatserver.auth.identity import Identity
+from chatserver.auth.modes import connection_key, header_value
 from chatserver.config import Settings
 from chatserver.errors import UnauthorizedException
 from chatserver.realtime.compiler import CompiledSubscription, SubscriptionRejected, operation_type
@@ -127,6 +128,8 @@ class RealtimeContext:
     verifier: Any  # .verify(authorization) -> Identity, raises UnauthorizedException
     executor: Any = None  # .compile(query) and async .execute(...); None: subscriptions only
     group_rules: GroupRules | None = None  # (type, field) -> cognito groups, None = no rule
+    credentials: Any = None  # auth.modes.CredentialResolver: async .resolve_headers(header) -> Identity
+    auth_rules: Any = None  # schema.permissions.AuthRules: the fields each auth mode may not use
 
 
 class Codec(Protocol):
@@ -456,7 +459,7 @@ class Session:
         self.state = State.READY
         self.identity = identity
         if identity is not None:
-            self.engine.set_user(self, identity.sub)
+            self.engine.set_user(self, connection_key(identity))
         for frame in frames:
             self.send(frame)
         if self.codec.keepalive is not None:
@@ -468,6 +471,17 @@ class Session:
             raise UnauthorizedException(UnauthorizedException.MISSING)
         identity = self.context.verifier.verify(authorization)
         self.engine.set_user(self, identity.sub)
+        self.engine.watch_expiry(self, identity.expires_at, self._credentials_expired)
+        return identity
+
+    async def authenticate_headers(self, header: Mapping[str, Any] | None) -> Identity:
+        """Credentials in any enabled mode (`Authorization`, `x-api-key`, whatever their case) -> Identity;
+        raises UnauthorizedException. The connection is indexed by the credential, to be closed when it dies."""
+        resolver = self.context.credentials
+        if resolver is None:
+            return self.authenticate(header_value(header, "authorization"))
+        identity = await resolver.resolve_headers(header)
+        self.engine.set_user(self, connection_key(identity))
         self.engine.watch_expiry(self, identity.expires_at, self._credentials_expired)
         return identity
 
@@ -517,6 +531,13 @@ class Session:
             if len(self._tasks) >= self.settings.max_subscriptions_per_connection:
                 raise StartRefused(StartRefused.RATE, "Rate limit exceeded")  # too many in flight
             return Prepared(op_id, kind, identity, request)
+        auth_rules = self.context.auth_rules
+        denied = auth_rules.denied_fields(document, self.engine.schema, identity.mode) if auth_rules else ()
+        if denied:
+            type_name, field_name = denied[0]
+            raise StartRefused(
+                StartRefused.FIELD_UNAUTHORIZED, f"Not Authorized to access {field_name} on type {type_name}"
+            )
         limit = self.settings.max_subscriptions_per_connection
         if len(self.subscriptions) >= limit:
             raise StartRefused(StartRefused.MAX_SUBSCRIPTIONS, f"Max number of {limit} subscriptions reached")

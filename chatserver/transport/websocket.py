@@ -35,6 +35,8 @@ def realtime_context(services: Any) -> RealtimeContext:
         verifier=services.verifier,
         executor=services.executor,
         group_rules=group_rules,
+        credentials=services.credentials,
+        auth_rules=services.auth_rules,
     )
 
 
@@ -45,7 +47,7 @@ def choose_codec(websocket: WebSocket) -> Codec | Response:
     query_string: bytes = scope.get("query_string", b"")
     if appsync_realtime.wants_appsync(scope["path"], query_string, offered):
         offered_credentials, header = appsync_realtime.connection_header(
-            query_string, offered, websocket.headers.get("authorization")
+            query_string, offered, websocket.headers.get("authorization"), websocket.headers.get("x-api-key")
         )
         if not offered_credentials:
             return Response(
