@@ -59,6 +59,7 @@ class Settings:
     revocation_sync_interval: int = 10  # seconds between reads of recent sign-outs made on other replicas
     url_ttl: int = 900
     mqtt_url_ttl: int = 300  # seconds an MQTT URL from the subscription handshake may be used to connect
+    mqtt_url_ttl: int = 300  # seconds an MQTT URL from the subscription handshake may be used to connect
     ka_interval: int = 60
     connection_timeout_ms: int = 300_000
     connection_init_timeout: int = 10

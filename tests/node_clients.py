@@ -86,6 +86,10 @@ class NodeScript:
         self._process.stdin.write(json.dumps(message) + "\n")
         self._process.stdin.flush()
 
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
     def wait(self) -> int:
         return self._process.wait(timeout=WAIT_SECONDS)
 

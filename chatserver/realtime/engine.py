@@ -159,7 +159,9 @@ class RealtimeEngine:
                             metrics.oversize_drops += len(subscribers)
                             continue
                         for subscriber in subscribers:
-                            if subscriber.outbox.push(subscriber.prefix + body + "}"):
+                            prefix = subscriber.prefix  # a binary protocol's (MQTT) builds its own frame
+                            frame = prefix + body + "}" if type(prefix) is str else prefix.frame(body)
+                            if subscriber.outbox.push(frame):
                                 deliveries += 1
             metrics.deliveries += deliveries
         except Exception:

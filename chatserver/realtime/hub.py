@@ -41,7 +41,9 @@ class Subscriber:
     ) -> None:
         self.compiled = compiled
         self.outbox = outbox
-        self.prefix = prefix  # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'
+        # e.g. '{"type":"data","id":"1","payload":' ; the frame ends with '}'. A binary protocol gives an object
+        # whose `frame(payload) -> bytes` builds the whole frame instead (an MQTT PUBLISH to its topic).
+        self.prefix = prefix
         self.end = end
         self.user_sub = user_sub
         self.groups = groups

@@ -12,6 +12,7 @@ from chatserver.transport.health import health_routes
 from chatserver.transport.http import graphql_endpoint
 from chatserver.transport.web import web_routes
 from chatserver.transport.mqtt.endpoint import mqtt_websocket
+from chatserver.transport.mqtt.endpoint import mqtt_websocket
 from chatserver.transport.websocket import graphql_websocket
 
 
@@ -28,6 +29,8 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     # --- GraphQL over WebSocket (/graphql, /graphql/realtime): before the HTTP routes of the same paths ---
     routes.append(WebSocketRoute("/graphql", graphql_websocket))
     routes.append(WebSocketRoute("/graphql/realtime", graphql_websocket))
+    # --- legacy AppSync subscriptions: MQTT over WebSocket (the HTTP handshake hands out its URLs) ---
+    routes.append(WebSocketRoute("/mqtt", mqtt_websocket))
     # --- legacy AppSync subscriptions: MQTT over WebSocket (the HTTP handshake hands out its URLs) ---
     routes.append(WebSocketRoute("/mqtt", mqtt_websocket))
     # --- GraphQL over HTTP and WebSocket (/graphql, /graphql/realtime) ---

@@ -440,7 +440,9 @@ class PacketReader:
         buffer += data
         packets: list[Packet] = []
         pos = 0
-        while len(buffer) - pos >= 2:
+        while len(buffer) - pos >= 1:
+            if buffer[pos] >> 4 in (0, 15):  # reserved types: refused before waiting for a length
+                raise MalformedPacket(f"reserved packet type {buffer[pos] >> 4}")
             length, header = 0, 1
             for index in range(4):
                 if pos + 1 + index >= len(buffer):
