@@ -59,7 +59,6 @@ class Settings:
     revocation_sync_interval: int = 10  # seconds between reads of recent sign-outs made on other replicas
     url_ttl: int = 900
     mqtt_url_ttl: int = 300  # seconds an MQTT URL from the subscription handshake may be used to connect
-    mqtt_url_ttl: int = 300  # seconds an MQTT URL from the subscription handshake may be used to connect
     ka_interval: int = 60
     connection_timeout_ms: int = 300_000
     connection_init_timeout: int = 10
@@ -86,6 +85,12 @@ class Settings:
     jwt_private_key_file: str = ""  # empty: <data_dir>/jwt-signing-key.pem
     client_id: str = "chatserver"
     user_pool_id: str = "local_chatserver"  # Cognito's shape <region>_<name>; the issuer is <public URL>/<id>
+    default_auth_mode: str = "USER_POOL"  # USER_POOL | API_KEY | OPENID_CONNECT (SPEC section 13)
+    additional_auth_modes: tuple[str, ...] = ()
+    oidc_issuer: str = ""  # https://... (http:// on loopback only); discovery at <issuer>/.well-known/...
+    oidc_client_id: str = ""  # checked against `aud` (ID tokens) or `client_id` (access tokens)
+    oidc_groups_claim: str = "cognito:groups"
+    api_key_refresh_interval: int = 5  # seconds between reads of the API keys table (deletions on other replicas)
     smtp_url: str = ""  # smtp://user:pass@host:port?from=addr ; empty: codes go to the log
     log_level: str = "info"
     log_format: str = "text"
@@ -125,6 +130,49 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}BROKER_URL must be memory:// or redis://..., not {self.broker_url!r}"
             )
+        self._validate_auth_modes()
+
+    def _validate_auth_modes(self) -> None:
+        from chatserver.auth.modes import AuthMode, parse_mode
+        from chatserver.auth.oidc import issuer_problem
+
+        try:
+            parse_mode(self.default_auth_mode)
+        except ValueError as error:
+            raise SettingsError(f"{ENV_PREFIX}DEFAULT_AUTH_MODE: {error}") from None
+        for name in self.additional_auth_modes:
+            try:
+                parse_mode(name)
+            except ValueError as error:
+                raise SettingsError(f"{ENV_PREFIX}ADDITIONAL_AUTH_MODES: {error}") from None
+        if AuthMode.OPENID_CONNECT.value in self.auth_modes:
+            if not self.oidc_issuer or not self.oidc_client_id:
+                raise SettingsError(
+                    f"OPENID_CONNECT needs {ENV_PREFIX}OIDC_ISSUER (e.g. https://cognito-idp.<region>"
+                    f".amazonaws.com/<poolId>) and {ENV_PREFIX}OIDC_CLIENT_ID (the app client id)"
+                )
+            problem = issuer_problem(self.oidc_issuer)
+            if problem:
+                raise SettingsError(f"{ENV_PREFIX}OIDC_ISSUER {self.oidc_issuer!r}: {problem}")
+            if not self.oidc_groups_claim.strip():
+                raise SettingsError(f"{ENV_PREFIX}OIDC_GROUPS_CLAIM must name a claim")
+        if self.api_key_refresh_interval < 1:
+            raise SettingsError(f"{ENV_PREFIX}API_KEY_REFRESH_INTERVAL must be at least 1 second")
+
+    @property
+    def auth_mode(self) -> str:
+        """The default mode's canonical name."""
+        from chatserver.auth.modes import parse_mode
+
+        return parse_mode(self.default_auth_mode).value
+
+    @property
+    def auth_modes(self) -> frozenset[str]:
+        """Every enabled mode's canonical name: the default and the additional ones."""
+        from chatserver.auth.modes import parse_mode
+
+        names = (self.default_auth_mode, *self.additional_auth_modes)
+        return frozenset(parse_mode(name).value for name in names)
 
     @property
     def resolved_database_url(self) -> str:
