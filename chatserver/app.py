@@ -74,7 +74,6 @@ class Services:
     realtime: Any = None
     schema: Any = None
     executor: Any = None
-    mqtt_grants: Any = None  # chatserver.transport.mqtt.grants.GrantSigner (legacy MQTT subscriptions)
     groups: Any = None  # chatserver.auth.group_admin.GroupAdmin: removing group members
     mqtt_grants: Any = None  # chatserver.transport.mqtt.grants.GrantSigner (legacy MQTT subscriptions)
     credentials: Any = None  # chatserver.auth.modes.CredentialResolver: every transport's one way in
@@ -167,10 +166,6 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
         await _open_auth_modes(settings, services, stack, derive_key(secret, "api-keys"))
         # --- executor: every transport's one execution path; it publishes to the real-time engine ---
         services.executor = Executor(services.schema, services, services.realtime)
-        # --- legacy subscriptions over MQTT: the handshake's signed URLs (a key of their own) ---
-        from chatserver.transport.mqtt.grants import GrantSigner
-
-        services.mqtt_grants = GrantSigner(derive_key(secret, "mqtt-urls"), settings.mqtt_url_ttl)
         # --- legacy subscriptions over MQTT: the handshake's signed URLs (a key of their own) ---
         from chatserver.transport.mqtt.grants import GrantSigner
 

@@ -18,7 +18,6 @@ from chatserver.metrics import count_error, current_request_id, new_request_id
 from chatserver.transport.bodies import BodyTooLarge, check_declared_length, read_body
 from chatserver.transport.json_codec import loads_strict
 from chatserver.transport.mqtt.handshake import mqtt_handshake
-from chatserver.transport.mqtt.handshake import mqtt_handshake
 from chatserver.transport.playground import playground_response
 
 EMPTY_BODY = "Request body is empty."
@@ -52,10 +51,6 @@ async def graphql_endpoint(request: Request) -> Response:
         )
     except ChatServerError as error:
         return error_response(error, request_id)
-    if _is_subscription(services.executor, query, operation_name):  # aws-appsync 1.x: the MQTT handshake
-        request_body = {"query": query, "variables": variables, "operationName": operation_name}
-        answer = mqtt_handshake(request.app, request_body, identity)
-        return JSONResponse(answer, headers={"x-amzn-RequestId": request_id})
     if _is_subscription(services.executor, query, operation_name):  # aws-appsync 1.x: the MQTT handshake
         request_body = {"query": query, "variables": variables, "operationName": operation_name}
         answer = mqtt_handshake(request.app, request_body, identity)
@@ -118,11 +113,6 @@ def _operation_parts(payload: Any) -> tuple[str, dict[str, Any] | None, str | No
     if operation_name is not None and not isinstance(operation_name, str):
         raise MalformedHttpRequest("operationName must be a string.")
     return query, variables, operation_name or None
-
-
-def _is_subscription(executor: Any, query: str, operation_name: str | None) -> bool:
-    operation = executor.compile(query).operation(operation_name)  # cached: execute compiles it again for free
-    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 def _is_subscription(executor: Any, query: str, operation_name: str | None) -> bool:

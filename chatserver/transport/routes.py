@@ -10,9 +10,8 @@ from chatserver.transport.cognito_api import cognito_routes
 from chatserver.transport.files import file_routes
 from chatserver.transport.health import health_routes
 from chatserver.transport.http import graphql_endpoint
+from chatserver.transport.mqtt.endpoint import mqtt_websocket
 from chatserver.transport.web import web_routes
-from chatserver.transport.mqtt.endpoint import mqtt_websocket
-from chatserver.transport.mqtt.endpoint import mqtt_websocket
 from chatserver.transport.websocket import graphql_websocket
 
 
@@ -29,8 +28,6 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     # --- GraphQL over WebSocket (/graphql, /graphql/realtime): before the HTTP routes of the same paths ---
     routes.append(WebSocketRoute("/graphql", graphql_websocket))
     routes.append(WebSocketRoute("/graphql/realtime", graphql_websocket))
-    # --- legacy AppSync subscriptions: MQTT over WebSocket (the HTTP handshake hands out its URLs) ---
-    routes.append(WebSocketRoute("/mqtt", mqtt_websocket))
     # --- legacy AppSync subscriptions: MQTT over WebSocket (the HTTP handshake hands out its URLs) ---
     routes.append(WebSocketRoute("/mqtt", mqtt_websocket))
     # --- GraphQL over HTTP and WebSocket (/graphql, /graphql/realtime) ---

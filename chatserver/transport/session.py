@@ -64,11 +64,6 @@ def frame_sender(websocket: WebSocket, codec: Codec) -> Callable[[Any], Awaitabl
     return websocket.send_bytes if getattr(codec, "binary", False) else websocket.send_text
 
 
-def frame_sender(websocket: WebSocket, codec: Codec) -> Callable[[Any], Awaitable[None]]:
-    """How a codec's frames go out: text, or binary for codecs with `binary = True` (MQTT)."""
-    return websocket.send_bytes if getattr(codec, "binary", False) else websocket.send_text
-
-
 class State(Enum):
     CONNECTING = "connecting"  # socket accepted, waiting for connection_init
     READY = "ready"  # acknowledged
@@ -167,10 +162,7 @@ class Session:
         "_closer",
         "_idle",
         "_idle_timer",
-        "_idle",
-        "_idle_timer",
         "_ka_timer",
-        "_last_frame",
         "_last_frame",
         "_main",
         "_tasks",
@@ -214,9 +206,6 @@ class Session:
         self._aborted = False
         self._timers: list[asyncio.TimerHandle] = []
         self._ka_timer: asyncio.TimerHandle | None = None
-        self._idle: tuple[float, Callable[[], None]] | None = None  # see watch_idle
-        self._idle_timer: asyncio.TimerHandle | None = None
-        self._last_frame = 0.0
         self._idle: tuple[float, Callable[[], None]] | None = None  # see watch_idle
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_frame = 0.0
@@ -283,8 +272,6 @@ class Session:
         """Handle one ASGI message; True when the socket is gone."""
         if self._idle is not None:
             self._last_frame = time.monotonic()
-        if self._idle is not None:
-            self._last_frame = time.monotonic()
         if message["type"] == "websocket.disconnect":
             return True
         if self.state is not State.READY and self.state is not State.CONNECTING:
@@ -304,9 +291,6 @@ class Session:
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             codec.invalid(self, "Invalid message")
             return False
-        return await self._handle(codec, data)
-
-    async def _handle(self, codec: Codec, data: dict[str, Any]) -> bool:
         return await self._handle(codec, data)
 
     async def _handle(self, codec: Codec, data: dict[str, Any]) -> bool:
@@ -348,8 +332,6 @@ class Session:
             timer.cancel()
         if self._ka_timer is not None:
             self._ka_timer.cancel()
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         closer = self._closer
@@ -445,32 +427,6 @@ class Session:
 
     def send_text(self, frame: str) -> None:
         self.outbox.push(frame)
-
-    def send_bytes(self, frame: bytes) -> None:
-        """Queue a binary frame (codecs with `binary = True`)."""
-        self.outbox.push(frame)  # type: ignore[arg-type]
-
-    def watch_idle(self, seconds: float, on_idle: Callable[[], None]) -> None:
-        """Call `on_idle` once no frame has arrived for `seconds` (MQTT's keep-alive); 0 turns it off."""
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
-        self._idle = (seconds, on_idle) if seconds > 0 else None
-        if self._idle is not None:
-            self._last_frame = time.monotonic()
-            self._idle_timer = asyncio.get_running_loop().call_later(seconds, self._idle_check)
-
-    def _idle_check(self) -> None:
-        self._idle_timer = None
-        if self._idle is None or self.state is State.CLOSED:
-            return
-        seconds, on_idle = self._idle
-        left = self._last_frame + seconds - time.monotonic()
-        if left > 0:
-            self._idle_timer = asyncio.get_running_loop().call_later(left, self._idle_check)
-            return
-        self._idle = None
-        on_idle()
 
     def send_bytes(self, frame: bytes) -> None:
         """Queue a binary frame (codecs with `binary = True`)."""
