@@ -124,7 +124,8 @@ class Executor:
         variables: Mapping[str, Any] | None,
         context: RequestContext,
     ) -> ExecutionResult:
-        if self.fast_path is not None:
+        guard = self._mode_guard(compiled, context.identity.mode)
+        if self.fast_path is not None and guard is None:  # fields the caller's mode may not use: graphql-core
             data = await self.fast_path.execute(compiled, operation, variables, context)
             if data is not None:
                 return ExecutionResult(data, None)
@@ -135,7 +136,7 @@ class Executor:
             context_value=context,
             variable_values=dict(variables) if variables else None,
             operation_name=operation.name.value if operation.name else None,
-            middleware=self._mode_guard(compiled, context.identity.mode),
+            middleware=guard,
         )
         if isinstance(outcome, ExecutionResult):
             return outcome
