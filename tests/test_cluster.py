@@ -16,7 +16,7 @@ import httpx
 import pytest
 import websockets
 
-from chatserver.transport.mqtt.codec import ConnAck, ConnectCode, Publish, SubAck
+from chatserver.transport.mqtt.packets import ConnAck, ConnectCode, Publish, SubAck
 from tests import helpers as seed
 from tests.databases import fresh_database_url, on_postgresql
 from tests.realtime import live

@@ -15,7 +15,8 @@ import paho.mqtt.client as mqtt
 import websockets
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from chatserver.transport.mqtt.codec import Connect, Packet, PacketReader, Subscribe, encode
+from chatserver.transport.mqtt.codec import PacketReader, encode
+from chatserver.transport.mqtt.packets import Connect, Packet, Subscribe
 from tests.helpers import ON_CREATE_AUDIO_SEGMENT, GraphQL
 
 WAIT_SECONDS = 15.0  # liveness bound on every awaited event

@@ -5,6 +5,16 @@ from __future__ import annotations
 import pytest
 
 from chatserver.transport.mqtt.codec import (
+    MalformedPacket,
+    PacketReader,
+    PacketTooLarge,
+    decode,
+    encode,
+    encode_remaining_length,
+    publish_frame,
+    topic_block,
+)
+from chatserver.transport.mqtt.packets import (
     PROTOCOL_MQTT_31,
     SUBACK_FAILURE,
     Acknowledgement,
@@ -12,10 +22,7 @@ from chatserver.transport.mqtt.codec import (
     Connect,
     ConnectCode,
     Disconnect,
-    MalformedPacket,
     Packet,
-    PacketReader,
-    PacketTooLarge,
     PacketType,
     PingReq,
     PingResp,
@@ -25,11 +32,6 @@ from chatserver.transport.mqtt.codec import (
     UnsubAck,
     Unsubscribe,
     Will,
-    decode,
-    encode,
-    encode_remaining_length,
-    publish_frame,
-    topic_block,
 )
 
 ROUND_TRIPS: list[Packet] = [

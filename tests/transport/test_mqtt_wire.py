@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
-from chatserver.transport.mqtt.codec import (
+from chatserver.transport.mqtt.codec import encode, encode_remaining_length
+from chatserver.transport.mqtt.packets import (
     SUBACK_FAILURE,
     Acknowledgement,
     ConnAck,
@@ -26,8 +27,6 @@ from chatserver.transport.mqtt.codec import (
     UnsubAck,
     Unsubscribe,
     Will,
-    encode,
-    encode_remaining_length,
 )
 from chatserver.transport.mqtt.session import (
     CLOSE_NORMAL,

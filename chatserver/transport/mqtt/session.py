@@ -15,6 +15,15 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from chatserver.transport.mqtt.codec import (
+    MalformedPacket,
+    PacketReader,
+    PacketTooLarge,
+    encode,
+    publish_frame,
+    topic_block,
+)
+from chatserver.transport.mqtt.grants import GrantRefused, GrantSigner, MqttGrant
+from chatserver.transport.mqtt.packets import (
     PROTOCOL_MQTT_31,
     PROTOCOL_MQTT_311,
     SUBACK_FAILURE,
@@ -22,10 +31,7 @@ from chatserver.transport.mqtt.codec import (
     Connect,
     ConnectCode,
     Disconnect,
-    MalformedPacket,
     Packet,
-    PacketReader,
-    PacketTooLarge,
     PingReq,
     PingResp,
     Publish,
@@ -33,11 +39,7 @@ from chatserver.transport.mqtt.codec import (
     Subscribe,
     UnsubAck,
     Unsubscribe,
-    encode,
-    publish_frame,
-    topic_block,
 )
-from chatserver.transport.mqtt.grants import GrantRefused, GrantSigner, MqttGrant
 from chatserver.transport.session import Session, StartRefused, State
 
 log = logging.getLogger("chatserver.mqtt")

@@ -37,7 +37,6 @@
     return pattern.test(text);
   }
 
-  // A new fetcher per session, so GraphiQL loads the schema again (docs, autocompletion) once signed in.
   function makeFetcher(token) {
     return function fetcher(params, options) {
       const headers = { ...((options && options.headers) || {}) };
@@ -82,14 +81,13 @@ subscription OnCreateRoom {
 
   const headersFor = (s) => JSON.stringify({ Authorization: s ? s.accessToken : "" }, null, 2);
   const root = ReactDOM.createRoot(document.getElementById("graphiql"));
-  let fetcher = null;
-  let fetcherToken;
   function render() {
     const token = session ? session.accessToken : "";
-    if (fetcher === null || token !== fetcherToken) [fetcher, fetcherToken] = [makeFetcher(token), token];
+    // A new GraphiQL per session (the editors' text is kept in localStorage): it loads the schema with the token.
     root.render(
       React.createElement(GraphiQL, {
-        fetcher,
+        key: token || "signed-out",
+        fetcher: makeFetcher(token),
         defaultQuery,
         headers: headersFor(session),
         defaultEditorToolsVisibility: "headers",
