@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--confirmed", action="store_true", help="confirm now instead of sending a code")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.add_argument(
+        "--temporary-password",
+        action="store_true",
+        help="the user must choose a new password at first sign-in (Cognito's NEW_PASSWORD_REQUIRED); the "
+        "temporary one comes from --password-stdin, or is generated and printed",
+    )
     create.add_argument("--data-dir", type=Path)
     create.set_defaults(handler=_user_create)
     add = user.add_parser("add-to-group", help="add a user to a group, e.g. admin")
@@ -105,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     room_create.add_argument("--id", dest="room_id", help="the room id (default: a new UUID)")
     room_create.add_argument("--data-dir", type=Path)
     room_create.set_defaults(handler=_room_create)
+
+    pool = commands.add_parser(
+        "pool", help="print what a Cognito client needs: user pool id, app client id, endpoint, issuer"
+    )
+    pool.set_defaults(handler=_pool)
 
     token = commands.add_parser("token", help="print an access token for USERNAME (for the playground)")
     token.add_argument("username")
@@ -178,7 +189,10 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user_create(args: argparse.Namespace, settings: Settings) -> int:
-    password = _read_password(args.password_stdin)
+    from chatserver.auth.passwords import generate_temporary_password
+
+    generated = args.temporary_password and not args.password_stdin
+    password = generate_temporary_password() if generated else _read_password(args.password_stdin)
 
     async def create(services: Any) -> str:
         record = await services.accounts.create_user(
@@ -189,13 +203,21 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
             family_name=args.family_name,
             groups=args.group,
             confirmed=args.confirmed,
+            temporary=args.temporary_password,
         )
         return record.sub
 
     sub = _with_services(settings, create)
-    state = "confirmed" if args.confirmed else "unconfirmed: the confirmation code is in the server log"
+    if args.temporary_password:
+        state = "must choose a new password at first sign-in"
+    elif args.confirmed:
+        state = "confirmed"
+    else:
+        state = "unconfirmed: the confirmation code is in the server log"
     groups = f", groups: {', '.join(args.group)}" if args.group else ""
     print(f"created user {args.username} (sub {sub}, {state}{groups})")
+    if generated:
+        print(f"temporary password: {password}")
     return 0
 
 
@@ -241,6 +263,15 @@ def _room_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _pool(args: argparse.Namespace, settings: Settings) -> int:
+    """The settings a Cognito client (Amplify Auth, amazon-cognito-identity-js, boto3) is configured with."""
+    print(f"user pool id:  {settings.user_pool_id}")
+    print(f"app client id: {settings.client_id}")
+    print(f"endpoint:      {settings.resolved_public_url}/")
+    print(f"issuer:        {settings.issuer}")
+    return 0
+
+
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     async def mint(services: Any) -> str:
         return await services.accounts.mint_access_token(args.username)
@@ -269,7 +300,10 @@ def _read_password(from_stdin: bool) -> str:
         if getpass.getpass("Password again: ") != password:
             raise CommandError("the passwords do not match")
     else:
-        raise CommandError("no terminal to prompt for a password: pipe it in with --password-stdin")
+        raise CommandError(
+            "no terminal to prompt for a password: pipe it in with --password-stdin, "
+            "or let --temporary-password make one"
+        )
     if not password:
         raise CommandError("the password is empty")
     return password

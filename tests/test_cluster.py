@@ -18,6 +18,7 @@ import websockets
 
 from chatserver.transport.mqtt.packets import ConnAck, ConnectCode, Publish, SubAck
 from tests import helpers as seed
+from tests.cognito.clients import Endpoint, SrpClient
 from tests.databases import fresh_database_url, on_postgresql
 from tests.realtime import live
 from tests.realtime.brokers import redis_url, unique_prefix
@@ -165,6 +166,25 @@ async def test_cluster_global_signout_reaches_every_replica(cluster: list[Replic
         assert refused.status_code == 401
     finally:
         await ws.close()
+
+
+@needs_cluster
+def test_cluster_srp_handshake_begun_on_one_replica_finishes_on_another_once(cluster: list[Replica]) -> None:
+    a, b, c = cluster
+    _signup(a, "sam")
+    client = SrpClient(Endpoint(b.url), "sam", live.PASSWORD)
+    challenge = client.challenge()  # InitiateAuth on B
+    responses = client.answer(challenge)
+    finished = SrpClient(Endpoint(c.url), "sam", live.PASSWORD).respond(responses)  # answered on C
+    assert finished.status_code == 200, finished.text
+    token = finished.json()["AuthenticationResult"]["AccessToken"]
+    query = {"query": "{ me { username } }"}
+    me = httpx.post(f"{a.url}/graphql", json=query, headers={"Authorization": token}, timeout=30)
+    assert me.json()["data"]["me"]["username"] == "sam"
+    for replica in (a, b, c):  # the claim was used: refused on every replica, the one that took it included
+        replayed = SrpClient(Endpoint(replica.url), "sam", live.PASSWORD).respond(responses)
+        assert (replayed.status_code, replayed.json()["__type"]) == (400, "NotAuthorizedException")
+        assert "already used" in replayed.json()["message"]
 
 
 @needs_cluster

@@ -74,3 +74,15 @@ class PasswordHasher:
             return self._hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+def generate_temporary_password(length: int = 16) -> str:
+    """A random password that meets the default policy (`chatserver user create --temporary-password`)."""
+    alphabet = string.ascii_letters + string.digits + "!#%+-=@^_"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        try:
+            check_policy(password, length)
+        except InvalidPasswordException:
+            continue
+        return password

@@ -105,6 +105,7 @@ Operation = Callable[[Call], Awaitable[dict[str, Any]]]
 
 async def sign_up(call: Call) -> dict[str, Any]:
     call.own_client()
+    username, password = call.text("Username"), call.text("Password")
     attributes = call.attributes("UserAttributes")
     unknown = sorted(set(attributes) - SIGN_UP_ATTRIBUTES)
     if unknown:
@@ -116,8 +117,8 @@ async def sign_up(call: Call) -> dict[str, Any]:
             "Attributes did not conform to the schema: email: The attribute is required"
         )
     result = await call.accounts.signup(
-        call.text("Username"),
-        call.text("Password"),
+        username,
+        password,
         attributes["email"],
         given_name=attributes.get("given_name"),
         family_name=attributes.get("family_name"),

@@ -3,13 +3,38 @@ raw x-amz-json-1.1 requests for the hostile ones."""
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import datetime
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import boto3
 import httpx
 from botocore.config import Config
+from pycognito.aws_srp import AWSSRP
 
-from tests.server import RunningServer
+from chatserver.config import Settings
+
+
+class RunningServer(Protocol):
+    """What these clients need of a server: its URL and settings (tests.server.RunningServer, or a replica)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A server known by URL only (a `chatserver serve` replica on the default pool and client ids)."""
+
+    url: str
+    settings: Settings = field(default_factory=Settings)
+
 
 PASSWORD = "Corr3ct-Horse!"
 TARGET = "AWSCognitoIdentityProviderService."
@@ -78,3 +103,49 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
     body = response.json()
     assert response.headers["x-amzn-errortype"] == body["__type"], response.headers
     return response.status_code, body["__type"], body["message"]
+
+
+class SrpClient:
+    """The client half of SRP step by step (pycognito's AWSSRP math), so tests can tamper with each step."""
+
+    def __init__(self, server: RunningServer, username: str, password: str = PASSWORD) -> None:
+        self.server = server
+        self.username = username
+        self.srp = AWSSRP(username, password, pool_id(server), client_id(server), client=object())
+
+    def initiate(self, **parameters: str) -> httpx.Response:
+        auth = {**self.srp.get_auth_params(), **parameters}
+        body = {"AuthFlow": "USER_SRP_AUTH", "ClientId": client_id(self.server), "AuthParameters": auth}
+        return raw_call(self.server, "InitiateAuth", body)
+
+    def challenge(self) -> dict[str, str]:
+        response = self.initiate()
+        assert response.status_code == 200, response.text
+        return response.json()["ChallengeParameters"]
+
+    def answer(
+        self, challenge: dict[str, str], *, timestamp: str | None = None, secret_block: str | None = None
+    ) -> dict[str, str]:
+        """PASSWORD_VERIFIER responses signed over `timestamp` and `secret_block` (default: now, as sent)."""
+        block = challenge["SECRET_BLOCK"] if secret_block is None else secret_block
+        stamp = timestamp or AWSSRP.get_cognito_formatted_timestamp(datetime.datetime.now(datetime.UTC))
+        user_id = challenge["USER_ID_FOR_SRP"]
+        key = self.srp.get_password_authentication_key(
+            user_id, self.srp.password, int(challenge["SRP_B"], 16), challenge["SALT"]
+        )
+        message = pool_id(self.server).split("_")[1].encode() + user_id.encode() + base64.b64decode(block)
+        signature = hmac.new(key, message + stamp.encode(), hashlib.sha256).digest()
+        return {
+            "USERNAME": challenge["USERNAME"],
+            "PASSWORD_CLAIM_SECRET_BLOCK": block,
+            "TIMESTAMP": stamp,
+            "PASSWORD_CLAIM_SIGNATURE": base64.b64encode(signature).decode(),
+        }
+
+    def respond(self, responses: dict[str, str], *, client: str | None = None) -> httpx.Response:
+        body = {
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "ClientId": client or client_id(self.server),
+            "ChallengeResponses": responses,
+        }
+        return raw_call(self.server, "RespondToAuthChallenge", body)
