@@ -40,7 +40,6 @@ from chatserver.auth.errors import (
     UserNotConfirmedException,
     UserNotFoundException,
 )
-from chatserver.auth.identity import Identity
 from chatserver.auth.passwords import PasswordHasher, check_policy
 from chatserver.auth.revocations import Revocations
 from chatserver.auth.sessions import Sessions, SignInResult, SignOutListener
@@ -50,7 +49,6 @@ from chatserver.auth.throttle import FailureWindow, SigninThrottle
 from chatserver.auth.tokens import IssuedTokens, TokenIssuer, TokenVerifier
 from chatserver.clock import iso_now
 from chatserver.config import Settings
-from chatserver.errors import UnauthorizedException
 from chatserver.persistence.accounts import (
     CONFIRMED,
     FORCE_CHANGE_PASSWORD,
@@ -145,12 +143,7 @@ class AccountService:
         family_name: str | None = None,
     ) -> SignUpResult:
         """Sign-up through either wire form; the pool requires email, given_name and family_name."""
-        check_new_account(username, email, given_name, family_name)
-        for name, value in (("given_name", given_name), ("family_name", family_name)):
-            if not value:
-                raise InvalidParameterException(
-                    f"Attributes did not conform to the schema: {name}: The attribute is required"
-                )
+        check_new_account(username, email, given_name, family_name, names_required=True)
         status = CONFIRMED if self._settings.auto_confirm else UNCONFIRMED
         record = await self._create(username, password, email, given_name, family_name, status)
         if record.confirmed:
@@ -200,15 +193,10 @@ class AccountService:
         return await self.sessions.refresh(refresh_token)
 
     async def signout(self, authorization: str | None) -> None:
-        """Global sign-out by the caller's token: refresh tokens deleted, every earlier token void."""
-        try:
-            identity = self.sessions.verifier.verify(authorization)
-        except UnauthorizedException as exc:
-            if exc.message == UnauthorizedException.MISSING:
-                raise InvalidParameterException("Missing authorization header") from None
-            if exc.message == UnauthorizedException.EXPIRED:
-                raise NotAuthorizedException("Access Token has expired") from None
-            raise NotAuthorizedException("Invalid Access Token") from None
+        """Global sign-out by the caller's token (ID or access): refresh tokens deleted, every earlier token void."""
+        identity = self.sessions.caller(
+            authorization, access_only=False, missing="Missing authorization header"
+        )
         await self.sessions.sign_out(identity.sub)
 
     # --- password reset and the signed-in user's own account ---
@@ -308,9 +296,6 @@ class AccountService:
             record, auth_time=self.sessions.auth_time(record, now), origin_jti=None
         )
         return tokens.access_token
-
-    def identity(self, authorization: str | None) -> Identity:
-        return self.sessions.verifier.verify(authorization)
 
     # --- internals ---
 

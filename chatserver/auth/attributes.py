@@ -25,7 +25,15 @@ def is_email(value: str) -> bool:
     )
 
 
-def check_new_account(username: str, email: str, given_name: str | None, family_name: str | None) -> None:
+def check_new_account(
+    username: str,
+    email: str,
+    given_name: str | None,
+    family_name: str | None,
+    *,
+    names_required: bool = False,
+) -> None:
+    """Valid username, e-mail and names; sign-up also requires the names (the pool's required attributes)."""
     if not is_username(username):
         raise InvalidParameterException(
             f"Username must be 1 to {MAX_USERNAME_LENGTH} characters without spaces or control characters"
@@ -35,6 +43,12 @@ def check_new_account(username: str, email: str, given_name: str | None, family_
     for label, value in (("givenName", given_name), ("familyName", family_name)):
         if value is not None and len(value) > MAX_NAME_LENGTH:
             raise InvalidParameterException(f"{label} must be at most {MAX_NAME_LENGTH} characters")
+    if names_required:
+        for name, value in (("given_name", given_name), ("family_name", family_name)):
+            if not value:
+                raise InvalidParameterException(
+                    f"Attributes did not conform to the schema: {name}: The attribute is required"
+                )
 
 
 PROFILE_ATTRIBUTES = ("email", "given_name", "family_name")

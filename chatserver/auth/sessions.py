@@ -110,15 +110,19 @@ class Sessions:
 
     def access_identity(self, access_token: str) -> Identity:
         """The caller of GetUser, ChangePassword, ...: a valid, unrevoked access token, else NotAuthorized."""
+        return self.caller(access_token, access_only=True, missing="Missing required parameter AccessToken")
+
+    def caller(self, authorization: str | None, *, access_only: bool, missing: str) -> Identity:
+        """The verified token's identity; failures in Cognito's words (NotAuthorizedException)."""
         try:
-            identity = self._verifier.verify(access_token)
+            identity = self._verifier.verify(authorization)
         except UnauthorizedException as exc:
             if exc.message == UnauthorizedException.MISSING:
-                raise InvalidParameterException("Missing required parameter AccessToken") from None
+                raise InvalidParameterException(missing) from None
             if exc.message == UnauthorizedException.EXPIRED:
                 raise NotAuthorizedException("Access Token has expired") from None
             raise NotAuthorizedException("Invalid Access Token") from None
-        if identity.token_use != "access":
+        if access_only and identity.token_use != "access":
             raise NotAuthorizedException("Invalid Access Token")
         return identity
 

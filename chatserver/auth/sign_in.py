@@ -127,7 +127,7 @@ class SignIn:
                 username,
             )
         salt, verifier = self._verifier_of(record, username)
-        b_private, b_public = await asyncio.to_thread(begin_srp, a_public, verifier)
+        b_private, b_public = await asyncio.to_thread(begin_srp, verifier)
         sub = record.sub if record is not None and record.srp_verifier is not None else None
         handshake = self._sealer.new(
             "srp", username, sub, client_id, a_public=a_public, b_public=b_public, b_private=b_private
@@ -165,7 +165,7 @@ class SignIn:
             srp.parse_timestamp(timestamp)
         except srp.SrpError as error:
             raise InvalidParameterException(str(error)) from None
-        if handshake.client_id != client_id or username not in (handshake.username,):
+        if handshake.client_id != client_id or username != handshake.username:
             raise NotAuthorizedException(INCORRECT_CREDENTIALS)
         key = _throttle_key(handshake.username)
         stamps = self._begin_attempt(key, address)

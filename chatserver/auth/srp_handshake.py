@@ -115,8 +115,8 @@ class HandshakeSealer:
         return handshake
 
 
-def begin_srp(a_public: int, verifier: int) -> tuple[int, int]:
-    """Draw b and compute B for a client's A (CPU-heavy: run in a thread). Returns (b, B)."""
+def begin_srp(verifier: int) -> tuple[int, int]:
+    """Draw b and compute B = k*v + g^b (CPU-heavy: run in a thread). Returns (b, B)."""
     b = srp.new_private_key()
     return b, srp.server_public(verifier, b)
 
