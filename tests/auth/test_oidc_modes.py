@@ -3,6 +3,7 @@ discovery and JWKS as a Cognito pool does) over HTTP, AppSync real-time and grap
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -33,13 +34,9 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExternalIssuer]
 
 
 def _oidc_server(data_dir: Path, issuer: ExternalIssuer, **overrides: object):
+    settings: dict[str, object] = {"additional_auth_modes": ("OPENID_CONNECT",), **overrides}
     return run_server(
-        data_dir,
-        auto_confirm=True,
-        additional_auth_modes=("OPENID_CONNECT",),
-        oidc_issuer=issuer.url,
-        oidc_client_id=CLIENT_ID,
-        **overrides,
+        data_dir, auto_confirm=True, oidc_issuer=issuer.url, oidc_client_id=CLIENT_ID, **settings
     )
 
 
@@ -261,3 +258,29 @@ def test_oidc_key_rotation_and_issuer_outage(tmp_path: Path) -> None:
             assert GraphQL.chat_app(server, account).create_room("local")["name"] == "local"
     finally:
         issuer.stop()
+
+
+async def test_oidc_as_default_mode_refuses_default_only_fields_to_the_built_in_pool(
+    tmp_path: Path, issuer: ExternalIssuer, external_user: dict[str, str]
+) -> None:
+    with _oidc_server(
+        tmp_path / "data", issuer, default_auth_mode="OPENID_CONNECT", additional_auth_modes=("USER_POOL",)
+    ) as server:
+        local = await asyncio.to_thread(create_account, server, "localuser")
+        external = GraphQL(server.url, external_user["accessToken"])
+        body = await asyncio.to_thread(external.execute, ME)
+        assert body == {"data": {"me": None}}  # admitted; the external user has no profile row here
+        mine = GraphQL.chat_app(server, local)
+        error = await asyncio.to_thread(mine.error, ME)
+        assert error["errorType"] == "Unauthorized"
+        room = await asyncio.to_thread(mine.create_room, "both pools write")
+        assert room["name"] == "both pools write"
+        token = local.tokens.access_token
+        async with websockets.connect(
+            f"{server.ws_url}/graphql", subprotocols=["graphql-transport-ws"]
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": token}}))
+            assert await live.recv_json(ws) == {"type": "connection_ack"}
+            await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": {"query": ME}}))
+            result = await live.recv_json(ws)
+            assert result["payload"]["errors"][0]["message"] == "Not Authorized to access me on type Query"
