@@ -122,17 +122,6 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--data-dir", type=Path)
     token.set_defaults(handler=_token)
 
-    schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(
-        title="schema commands", metavar="ACTION"
-    )
-    export = schema.add_parser("export", help="print the schema (SDL) to stdout")
-    export.add_argument("--output", type=Path, help="write to this file instead")
-    export.set_defaults(handler=_schema_export)
-    return parser
-
-
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
     api_key = commands.add_parser("api-key", help="manage API keys (the API_KEY auth mode)").add_subparsers(
         title="api-key commands", metavar="ACTION"
     )
@@ -151,6 +140,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     key_delete.add_argument("--data-dir", type=Path)
     key_delete.set_defaults(handler=_api_key_delete)
 
+    schema = commands.add_parser("schema", help="the GraphQL schema").add_subparsers(
+        title="schema commands", metavar="ACTION"
+    )
+    export = schema.add_parser("export", help="print the schema (SDL) to stdout")
+    export.add_argument("--output", type=Path, help="write to this file instead")
+    export.set_defaults(handler=_schema_export)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
 
     from chatserver.app import create_app
     from chatserver.logs import configure_logging
@@ -280,40 +280,6 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _schema_export(args: argparse.Namespace, settings: Settings) -> int:
-    from chatserver.schema import export_sdl
-
-    sdl = export_sdl()
-    if args.output:
-        args.output.write_text(sdl)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(sdl)
-    return 0
-
-
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Password again: ") != password:
-            raise CommandError("the passwords do not match")
-    else:
-        raise CommandError(
-            "no terminal to prompt for a password: pipe it in with --password-stdin, "
-            "or let --temporary-password make one"
-        )
-    if not password:
-        raise CommandError("the password is empty")
-    return password
-
-
-def _with_services(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
-    """Open the data directory's services, run one action, close them; auth errors become CommandErrors."""
-    from chatserver.app import open_services
-    from chatserver.auth.errors import AuthError
-
 def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
     async def create(keys: Any) -> Any:
         return await keys.create(expires_in_days=args.expires_in, description=args.description)
@@ -377,6 +343,40 @@ def _with_api_keys(settings: Settings, action: Callable[[Any], Awaitable[T]]) ->
 
     return asyncio.run(run())
 
+
+def _schema_export(args: argparse.Namespace, settings: Settings) -> int:
+    from chatserver.schema import export_sdl
+
+    sdl = export_sdl()
+    if args.output:
+        args.output.write_text(sdl)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise CommandError("the passwords do not match")
+    else:
+        raise CommandError(
+            "no terminal to prompt for a password: pipe it in with --password-stdin, "
+            "or let --temporary-password make one"
+        )
+    if not password:
+        raise CommandError("the password is empty")
+    return password
+
+
+def _with_services(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
+    """Open the data directory's services, run one action, close them; auth errors become CommandErrors."""
+    from chatserver.app import open_services
+    from chatserver.auth.errors import AuthError
 
     async def run() -> T:
         async with open_services(settings) as services:
