@@ -210,7 +210,7 @@ def create_rooms(server: Server, count: int) -> list[str]:
 class Clients:
     """N subscribers spread over WORKERS processes; rooms[i] is the room of connection i."""
 
-    def __init__(self, server: Server, rooms: Sequence[str]) -> None:
+    def __init__(self, server: Server, rooms: Sequence[str], protocol: str = "appsync") -> None:
         self.rooms = list(rooms)
         self.pipes: list[Connection] = []
         self.processes: list[multiprocessing.Process] = []
@@ -227,6 +227,7 @@ class Clients:
                 share,
                 CLIENT_CPUS,
                 w * 100_000,
+                protocol,
             )
             ours, theirs = context.Pipe()
             process = context.Process(target=run, args=(spec, theirs), daemon=True)
@@ -406,6 +407,7 @@ class Row:
     kb_per_connection: float | None = None
     cpu_us_per_delivery: float | None = None  # server CPU time spent per delivery (robust to other load)
     starved_pct: float | None = None  # share of the scenario's wall time the server waited for its CPU
+    client_cpu_us_per_delivery: float | None = None  # the load clients' CPU time per delivery
 
 
 def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) -> Row:
@@ -422,6 +424,8 @@ def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) 
     row.publish_errors = published.errors
     row.closed_by_server = sum(r["closed_by_server"] for r in reports)
     row.disorder = sum(r["disorder"] for r in reports) if ordered else None
+    if values:
+        row.client_cpu_us_per_delivery = sum(r.get("cpu_seconds", 0.0) for r in reports) * 1e6 / len(values)
     last_ns = max((r["last_ns"] for r in reports), default=0)
     if values and last_ns > published.first_ns:
         row.per_second = len(values) / ((last_ns - published.first_ns) / 1e9)
@@ -439,12 +443,13 @@ async def run_group(
     With `profile`, each scenario of the server is sampled by py-spy into `profile`/<server>-<N>-<scenario>.txt
     (collapsed stacks)."""
     rows: list[Row] = []
-    with start_server(kind) as server:
+    # "mqtt": chatserver again, its subscribers on aws-appsync 1.x's MQTT instead of the AppSync protocol.
+    with start_server("chatserver" if kind == "mqtt" else kind) as server:
         rooms = create_rooms(server, room_count)
         placement = [rooms[i % room_count] for i in range(subscribers)]
         await asyncio.sleep(0.5)
         before = server.rss_kb()
-        clients = Clients(server, placement)
+        clients = Clients(server, placement, "mqtt" if kind == "mqtt" else "appsync")
         try:
             await asyncio.sleep(1.0)
             after = server.rss_kb()
@@ -533,7 +538,7 @@ def _clip_count(subscribers: int, rooms: int) -> int:
 HEADER = (
     f"{'server':<10} {'scenario':<8} {'N':>5} {'rooms':>5} {'payload':>7} {'pubs':>5} {'deliv':>7} "
     f"{'deliv/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'lost':>5} {'order':>5} {'RSS MB':>7} {'KB/conn':>7} "
-    f"{'cpu us/d':>8} {'starved':>7}"
+    f"{'cpu us/d':>8} {'starved':>7} {'cli us/d':>8}"
 )
 
 
@@ -551,7 +556,8 @@ def _format(row: Row) -> str:
     return (
         f"{row.server:<10} {row.scenario:<8} {row.subscribers:>5} {row.rooms:>5} {payload:>7} {row.publishes:>5} "
         f"{row.deliveries:>7} {row.per_second:>9.0f} {row.p50_ms:>8.2f} {row.p99_ms:>8.2f} {row.max_ms:>8.2f} "
-        f"{row.lost:>5} {order:>5} {'':>7} {'':>7} {row.cpu_us_per_delivery or 0:>8.1f} {row.starved_pct or 0:>6.0f}%{extra}"
+        f"{row.lost:>5} {order:>5} {'':>7} {'':>7} {row.cpu_us_per_delivery or 0:>8.1f} {row.starved_pct or 0:>6.0f}% "
+        f"{row.client_cpu_us_per_delivery or 0:>8.1f}{extra}"
     )
 
 
@@ -593,6 +599,25 @@ def targets(rows: Sequence[Row]) -> list[str]:
             lines.append(
                 f"one publish to 1000, {label}: {a:.1f} ms vs reference {b:.1f} ms = {a / b:.2f}x (target <= 2x) {verdict}"
             )
+    for payload in (SMALL, CLIP):  # aws-appsync 1.x over MQTT against the AppSync protocol, same server
+        mqtt, appsync = (
+            _find(rows, "mqtt", "burst", 1000, payload=payload),
+            _find(rows, "chatserver", "burst", 1000, payload=payload),
+        )
+        if mqtt and appsync and appsync.per_second:
+            ratio = mqtt.per_second / appsync.per_second
+            verdict = "MET" if ratio >= 0.9 else "MISSED"
+            lines.append(
+                f"MQTT N=1000 burst {'30KB' if payload == CLIP else 'small'}: {mqtt.per_second:.0f}/s (p99 "
+                f"{mqtt.p99_ms:.1f} ms) vs AppSync protocol {appsync.per_second:.0f}/s (p99 {appsync.p99_ms:.1f} ms)"
+                f" = {ratio:.2f}x (target >= 0.9x) {verdict}"
+            )
+            if mqtt.cpu_us_per_delivery and appsync.cpu_us_per_delivery:
+                lines.append(
+                    f"  per server CPU-second: {1e6 / mqtt.cpu_us_per_delivery:.0f}/s vs "
+                    f"{1e6 / appsync.cpu_us_per_delivery:.0f}/s = "
+                    f"{appsync.cpu_us_per_delivery / mqtt.cpu_us_per_delivery:.2f}x"
+                )
     steady_row = _find(rows, "chatserver", "4/s", 1000)
     if steady_row:
         verdict = "MET" if steady_row.p99_ms < 100 and steady_row.lost == 0 else "MISSED"
@@ -623,7 +648,7 @@ async def main_async(args: argparse.Namespace) -> list[Row]:
     for n, room_count in groups:
         for kind in args.servers:
             try:
-                steady_run = n == 1000 and room_count == 1
+                steady_run = n == 1000 and room_count == 1 and kind != "mqtt"
                 rows.extend(await run_group(kind, n, room_count, steady_run=steady_run, profile=args.profile))
             except Exception as error:  # e.g. 5000 connections did not hold: report and go on
                 print(f"{kind} N={n} rooms={room_count}: FAILED {error!r}", file=sys.stderr, flush=True)
@@ -637,7 +662,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="N = 1 and 100 only")
     parser.add_argument("--n", type=int, action="append", help="only these subscriber counts (repeatable)")
     parser.add_argument(
-        "--servers", nargs="+", default=["chatserver", "reference"], choices=["chatserver", "reference"]
+        "--servers",
+        nargs="+",
+        default=["chatserver", "mqtt", "reference"],
+        choices=["chatserver", "mqtt", "reference"],
+        help="mqtt: chatserver with aws-appsync 1.x (MQTT) subscribers instead of AppSync-protocol ones",
     )
     parser.add_argument("--json", type=Path, help="write every row to this file")
     parser.add_argument("--profile", type=Path, help="sample the servers with py-spy into this directory")

@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from bench import rawmqtt
+from bench.rawhttp import HttpConnection
 from bench.rawws import Stats, Subscriber, subscribe
 
 CONNECT_CONCURRENCY = 50
@@ -30,6 +33,7 @@ class WorkerSpec:
     rooms: tuple[str, ...]  # one room id per connection
     cpus: frozenset[int]
     first_id: int
+    protocol: str = "appsync"  # or "mqtt": the aws-appsync 1.x handshake, then MQTT over WebSocket
 
 
 def run(spec: WorkerSpec, pipe: Connection) -> None:
@@ -51,8 +55,20 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
     subscribers: list[Subscriber] = []
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
+    handshakes: list[HttpConnection] = []
+
     async def open_one(index: int, room_id: str) -> Subscriber:
         async with gate:
+            if spec.protocol == "mqtt":
+                connection = (
+                    handshakes.pop() if handshakes else await HttpConnection.open(spec.host, spec.port)
+                )
+                try:
+                    return await rawmqtt.subscribe(
+                        stats, spec.host, spec.port, spec.token, spec.query, room_id, connection
+                    )
+                finally:
+                    handshakes.append(connection)
             return await subscribe(
                 stats,
                 spec.host,
@@ -69,7 +85,10 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
     except Exception as error:
         pipe.send(("failed", repr(error)))
         return
+    for connection in handshakes:
+        await connection.close()
     pipe.send(("ready", len(subscribers)))
+    cpu_at_reset = time.process_time()
 
     loop = asyncio.get_running_loop()
     while True:
@@ -77,6 +96,7 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
         name, _ = await loop.run_in_executor(None, pipe.recv)
         if name == "reset":
             stats.reset()
+            cpu_at_reset = time.process_time()
             for subscriber in subscribers:
                 subscriber.received = 0
                 subscriber.last_seq = -1
@@ -94,6 +114,7 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
                     "first_ns": stats.first_ns,
                     "last_ns": stats.last_ns,
                     "closed_by_server": sum(1 for s in subscribers if s.closed.done()),
+                    "cpu_seconds": time.process_time() - cpu_at_reset,
                 }
             )
         elif name == "close":

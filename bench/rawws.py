@@ -127,6 +127,8 @@ class Subscriber(asyncio.Protocol):
             if available >= length:
                 if opcode == 1:
                     self._text(buffer, body, min(length, HEAD_BYTES), length, now, stats)
+                elif opcode == 2:
+                    self._binary(buffer, body, min(length, HEAD_BYTES), length, now, stats)
                 elif opcode == 9:  # ping: uvicorn closes connections that do not answer (ws_ping_timeout)
                     self._send_frame(0x8A, bytes(buffer[body : body + length]))
                 elif opcode == 8:
@@ -134,9 +136,10 @@ class Subscriber(asyncio.Protocol):
                     self.transport.close()  # type: ignore[union-attr]
                 pos = body + length
                 continue
-            if opcode == 1 and length > HEAD_BYTES and available >= HEAD_BYTES:
+            if opcode in (1, 2) and length > HEAD_BYTES and available >= HEAD_BYTES:
                 # A large frame only partly here: read its head now, discard the rest as it streams in.
-                self._text(buffer, body, HEAD_BYTES, length, now, stats)
+                read = self._text if opcode == 1 else self._binary
+                read(buffer, body, HEAD_BYTES, length, now, stats)
                 self.skip = length - available
                 pos = size
             break
@@ -149,18 +152,7 @@ class Subscriber(asyncio.Protocol):
             if at < 0:
                 self.control.put_nowait({"type": "data_without_marker"})
                 return
-            at += len(MARKER)
-            send_ns = int(buffer[at : at + 19])
-            seq = int(buffer[at + 20 : at + 28])
-            if seq <= self.last_seq:
-                stats.disorder += 1
-            self.last_seq = seq
-            self.received += 1
-            stats.deliveries += 1
-            stats.latencies.append(now - send_ns)
-            if not stats.first_ns:
-                stats.first_ns = now
-            stats.last_ns = now
+            self._delivered(buffer, at + len(MARKER), now, stats)
             return
         if length > HEAD_BYTES:
             self.control.put_nowait({"type": "oversize_control_frame"})
@@ -168,6 +160,26 @@ class Subscriber(asyncio.Protocol):
         message = json.loads(bytes(buffer[body : body + length]))
         if message.get("type") != "ka":
             self.control.put_nowait(message)
+
+    def _delivered(self, buffer: bytearray, at: int, now: int, stats: Stats) -> None:
+        """Record one delivery whose marker digits start at `at`."""
+        send_ns = int(buffer[at : at + 19])
+        seq = int(buffer[at + 20 : at + 28])
+        if seq <= self.last_seq:
+            stats.disorder += 1
+        self.last_seq = seq
+        self.received += 1
+        stats.deliveries += 1
+        stats.latencies.append(now - send_ns)
+        if not stats.first_ns:
+            stats.first_ns = now
+        stats.last_ns = now
+
+    def _binary(self, buffer: bytearray, body: int, head: int, length: int, now: int, stats: Stats) -> None:
+        """A binary frame: none in the AppSync protocol (the MQTT subscriber reads its packets here)."""
+
+    def send_binary(self, data: bytes) -> None:
+        self._send_frame(0x82, data)
 
     def send_text(self, text: str) -> None:
         self._send_frame(0x81, text.encode())
