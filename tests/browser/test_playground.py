@@ -32,7 +32,9 @@ def confirming_server(tmp_path: Path) -> Iterator[RunningServer]:
 
 def run_operation(page: Page, name: str) -> None:
     """Press the run button and pick operation `name` of the welcome document, as a newcomer would."""
-    page.get_by_role("button", name=RUN).click()
+    run = page.get_by_role("button", name=RUN)
+    expect(run).to_have_attribute("aria-haspopup", "menu")  # GraphiQL has read the document's operations
+    run.click()
     page.get_by_role("menuitem", name=name, exact=True).click()
 
 
