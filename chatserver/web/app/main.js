@@ -315,7 +315,7 @@ function renderRoom() {
     h("ol", { id: "messages", class: "messages", "aria-label": "Messages" }),
     h("h3", {}, "Received clips"),
     h("p", { id: "no-clips", class: "empty" }, "Nothing heard yet. Clips from others play as they arrive."),
-    h("ol", { id: "clips", class: "clips", "aria-label": "Received clips" }),
+    h("ul", { id: "clips", class: "clips", "aria-label": "Received clips" }),
   );
   renderMessages();
   renderClips();

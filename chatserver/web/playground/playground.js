@@ -62,9 +62,10 @@
   }
 
   const defaultQuery = `# Welcome to chatserver.
-# Sign in above (or create an account): the panel fills the
-# Authorization header (Headers, below) for every request and
-# for subscriptions. Then run these one by one with the play button.
+# Sign in above (or make a New account): the panel
+# fills the Authorization header (Headers, below)
+# for every request and for subscriptions.
+# Then press the run button and pick an operation.
 
 query ListRooms {
   listRooms { items { id name createdAt } nextToken }
