@@ -28,15 +28,9 @@ from graphql import (
 from graphql.execution import Executor as GraphQLCoreExecutor
 from graphql.execution.values import get_argument_values
 
+from chatserver.execution.completers import Fallback, ObjectCompleter, Run
 from chatserver.execution.documents import CompiledDocument
-from chatserver.execution.plan import (
-    Fallback,
-    ObjectCompleter,
-    PlanCompiler,
-    Run,
-    Unsupported,
-    condition_nodes,
-)
+from chatserver.execution.plan import PlanCompiler, Unsupported, condition_nodes
 
 MAX_PLANS_PER_OPERATION = 64  # distinct @include/@skip outcomes kept per operation
 

@@ -14,8 +14,7 @@ leaf that does not serialize) raises `Fallback`. Plans never produce errors: err
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphql import (
@@ -23,7 +22,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLEnumType,
-    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -35,11 +33,22 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path, Undefined
-from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
+
+from chatserver.execution.completers import (
+    ATTRIBUTE,
+    RESOLVER,
+    STRING,
+    TYPENAME,
+    Completer,
+    FieldPlan,
+    LeafCompleter,
+    ListCompleter,
+    NonNullCompleter,
+    ObjectCompleter,
+    compile_writer,
+)
 
 CONDITION_DIRECTIVES = frozenset({"include", "skip"})
 # Schema directives a planned field or type may carry. The auth ones admit modes (SPEC section 13, AppSync's rule):
@@ -52,158 +61,12 @@ AUTH_DIRECTIVE_MODES = {
 EVERY_MODE = frozenset(AUTH_DIRECTIVE_MODES.values())
 PLANNED_SCHEMA_DIRECTIVES = frozenset({*AUTH_DIRECTIVE_MODES, "aws_subscribe"})
 DEFINITION_BACKREF = "strawberry-definition"  # strawberry's GraphQLCoreConverter.DEFINITION_BACKREF
-# Output coercions that return a `str` value unchanged: String, ID and scalars declared with `serialize=str`.
-STR_IDENTITY_COERCIONS: frozenset[Callable[[Any], Any]] = frozenset({serialize_string, serialize_id, str})
 
 Conditions = Mapping[int, bool]  # id(node with @include/@skip) -> whether it is included
 
 
 class Unsupported(Exception):
     """The operation uses something the plan does not mirror: run it on graphql-core."""
-
-
-class Fallback(Exception):
-    """Something at run time the plan does not handle (an error, a null in a non-null place)."""
-
-
-class Run:
-    """One request's state while a plan writes its result: resolver calls still to be awaited."""
-
-    __slots__ = ("executor", "pending")
-
-    def __init__(self, executor: Any) -> None:
-        self.executor = executor  # graphql-core's Executor, built (variables coerced) for this request
-        self.pending: list[tuple[Any, Completer, dict[str, Any], str, Path | None]] = []
-
-
-class Completer:
-    """Turns a resolved value into its response value, as graphql-core's `complete_value` would."""
-
-    needs_path = False
-
-    def complete(self, run: Run, value: Any, path: Path | None) -> Any:
-        raise NotImplementedError
-
-
-class NonNullCompleter(Completer):
-    def __init__(self, inner: Completer) -> None:
-        self.inner = inner
-        self.needs_path = inner.needs_path
-
-    def complete(self, run: Run, value: Any, path: Path | None) -> Any:
-        if value is None:
-            raise Fallback  # graphql-core reports the error and nulls the nearest nullable parent
-        return self.inner.complete(run, value, path)
-
-
-class LeafCompleter(Completer):
-    def __init__(self, leaf: GraphQLScalarType | GraphQLEnumType) -> None:
-        self.coerce = leaf.coerce_output_value
-        self.str_identity = self.coerce in STR_IDENTITY_COERCIONS
-
-    def complete(self, run: Run, value: Any, path: Path | None) -> Any:
-        if value is None:
-            return None
-        if self.str_identity and type(value) is str:
-            return value
-        coerced = self.coerce(value)  # raises for values the scalar refuses: Fallback via the caller
-        if coerced is None or coerced is Undefined:
-            raise Fallback
-        return coerced
-
-
-class ListCompleter(Completer):
-    def __init__(self, item: Completer) -> None:
-        self.item = item
-        self.needs_path = item.needs_path
-
-    def complete(self, run: Run, value: Any, path: Path | None) -> Any:
-        if value is None:
-            return None
-        if type(value) is not list and type(value) is not tuple:
-            raise Fallback  # other iterables are graphql-core's to complete
-        item = self.item
-        if path is None:
-            return [item.complete(run, v, None) for v in value]
-        return [item.complete(run, v, path.add_key(i, None)) for i, v in enumerate(value)]
-
-
-class ObjectCompleter(Completer):
-    """An object type's selection: one writer per response key, in graphql-core's collection order."""
-
-    def __init__(self, object_type: GraphQLObjectType) -> None:
-        self.object_type = object_type
-        self.type_name = object_type.name
-        self.fields: list[FieldPlan] = []
-        # Set on the root: some planned field has no auth directive (its own or its type's), so only callers of
-        # the server's default mode may have it planned; others go to graphql-core and its mode rules.
-        self.default_mode_only = False
-
-    def complete(self, run: Run, value: Any, path: Path | None) -> Any:
-        if value is None:
-            return None
-        return self.write(run, value, path)
-
-    def write(self, run: Run, value: Any, path: Path | None) -> dict[str, Any]:
-        """The selection of `value` (the root value, None, for the operation's root type)."""
-        out: dict[str, Any] = {}
-        type_name = self.type_name
-        for plan in self.fields:
-            key = plan.key
-            kind = plan.kind
-            if kind is STRING:
-                item = getattr(value, plan.attribute)
-                out[key] = item if type(item) is str else plan.completer.complete(run, item, None)
-            elif kind is ATTRIBUTE:
-                child = Path(path, key, type_name) if plan.needs_path else None
-                out[key] = plan.completer.complete(run, getattr(value, plan.attribute), child)
-            elif kind is TYPENAME:
-                out[key] = type_name
-            else:
-                plan.resolve(run, value, out, Path(path, key, type_name))
-        return out
-
-
-STRING = "string"  # an attribute whose `str` values are their own response value (String, ID, AWSDateTime...)
-ATTRIBUTE = "attribute"
-TYPENAME = "typename"
-RESOLVER = "resolver"
-
-
-@dataclass(slots=True)
-class FieldPlan:
-    """One response key of an object: read an attribute, write `__typename`, or call the field's resolver."""
-
-    key: str
-    kind: str
-    completer: Completer
-    attribute: str = ""
-    field_def: GraphQLField | None = None
-    nodes: list[FieldNode] | None = None
-    parent_type: GraphQLObjectType | None = None
-    needs_path: bool = False
-    has_arguments: bool = False
-
-    def resolve(self, run: Run, source: Any, out: dict[str, Any], path: Path) -> None:
-        """Call the field's resolver as graphql-core's `execute_field` does; awaitables are awaited later."""
-        executor = run.executor
-        field_def = self.field_def
-        nodes = self.nodes
-        assert field_def is not None and nodes is not None
-        info = executor.build_resolve_info(field_def, nodes, self.parent_type, path)
-        args = (
-            get_argument_values(
-                field_def, nodes[0], executor.variable_values, None, executor.hide_suggestions
-            )
-            if self.has_arguments
-            else {}
-        )
-        result = field_def.resolve(source, info, **args)  # type: ignore[misc]
-        if executor.is_awaitable(result):
-            out[self.key] = None  # keeps the key's place; the value is written once awaited
-            run.pending.append((result, self.completer, out, self.key, path))
-        else:
-            out[self.key] = self.completer.complete(run, result, path)
 
 
 # --- compiling -----------------------------------------------------------------------------------------------
@@ -281,6 +144,7 @@ class PlanCompiler:
         for key, nodes in grouped.items():
             completer.fields.append(self._field(object_type, type_modes, key, nodes))
         completer.needs_path = any(f.kind is RESOLVER or f.needs_path for f in completer.fields)
+        compile_writer(completer)
         return completer
 
     def _included(self, node: FieldNode | InlineFragmentNode | FragmentSpreadNode) -> bool:

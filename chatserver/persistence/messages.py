@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, select, update
+from sqlalchemy import Row, and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.clock import iso_now
@@ -35,6 +35,11 @@ def _record(row: Row[Any]) -> MessageRecord:
     """A row of `select(messages)`: its columns come in MessageRecord's field order (checked above), so no
     per-row mapping is built (room listings read up to 1000 rows a request)."""
     return MessageRecord(*row)
+
+
+# The `messages-by-room-id` access pattern, built once (keyset_page reuses its ordered, limited forms).
+_BY_ROOM = select(messages).where(messages.c.room_id == bindparam("room_id", type_=messages.c.room_id.type))
+_BY_ROOM_ORDER = (messages.c.created_at, messages.c.id)
 
 
 class RoomMissing(Exception):
@@ -126,10 +131,11 @@ class MessagesRepository:
         async with self._engine.connect() as conn:
             return await keyset_page(
                 conn,
-                select(messages).where(messages.c.room_id == room_id),
+                _BY_ROOM,
                 page,
-                sort_columns=(messages.c.created_at, messages.c.id),
+                sort_columns=_BY_ROOM_ORDER,
                 to_record=_record,
+                parameters={"room_id": room_id},
             )
 
     async def image_ids_in_use(self, image_ids: list[str]) -> set[str]:

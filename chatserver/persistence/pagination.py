@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Integer, Select, bindparam, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -97,20 +97,62 @@ async def keyset_page(
     *,
     sort_columns: Sequence[ColumnElement[Any]],
     to_record: Callable[[Row[Any]], T],
+    parameters: dict[str, Any] | None = None,
 ) -> Page[T]:
-    """Run `query` ordered by `sort_columns` from after the page's key; one extra row says whether more follow."""
-    key = tuple_(*sort_columns)
-    if page.after is not None:
-        if len(page.after) != len(sort_columns):
-            raise InvalidNextToken("Invalid pagination token given.")
-        bound = tuple_(*page.after)
-        query = query.where(key < bound if page.descending else key > bound)
-    order = [c.desc() if page.descending else c.asc() for c in sort_columns]
-    rows = (await conn.execute(query.order_by(*order).limit(page.limit + 1))).all()
+    """Run `query` ordered by `sort_columns` from after the page's key; one extra row says whether more follow.
+
+    With `parameters`, `query` is a statement built once (its values as `bindparam`s named in `parameters`): the
+    ordered, limited statement is then built once too and reused, which saves SQLAlchemy rebuilding and re-keying
+    it on every read of a hot list."""
+    if page.after is not None and len(page.after) != len(sort_columns):
+        raise InvalidNextToken("Invalid pagination token given.")
+    if parameters is not None:
+        statement = _reusable_statement(query, tuple(sort_columns), page.descending, page.after is not None)
+        values = {**parameters, LIMIT_PARAMETER: page.limit + 1}
+        for index, value in enumerate(page.after or ()):
+            values[f"{AFTER_PARAMETER}{index}"] = value
+        rows = (await conn.execute(statement, values)).all()
+    else:
+        rows = (await conn.execute(_statement(query, sort_columns, page))).all()
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     next_key = tuple(rows[-1]._mapping[c.name] for c in sort_columns) if more and rows else None
     return Page(items=[to_record(r) for r in rows], next_key=next_key, binding=page.binding)
+
+
+LIMIT_PARAMETER = "page_limit"
+AFTER_PARAMETER = "page_after_"
+_REUSABLE: dict[tuple[Any, ...], Select[Any]] = {}  # keyed by the callers' module-level statements: bounded
+
+
+def _statement(
+    query: Select[Any], sort_columns: Sequence[ColumnElement[Any]], page: PageRequest
+) -> Select[Any]:
+    key = tuple_(*sort_columns)
+    if page.after is not None:
+        bound = tuple_(*page.after)
+        query = query.where(key < bound if page.descending else key > bound)
+    order = [c.desc() if page.descending else c.asc() for c in sort_columns]
+    return query.order_by(*order).limit(page.limit + 1)
+
+
+def _reusable_statement(
+    query: Select[Any], sort_columns: tuple[ColumnElement[Any], ...], descending: bool, after: bool
+) -> Select[Any]:
+    cache_key = (query, sort_columns, descending, after)
+    statement = _REUSABLE.get(cache_key)
+    if statement is None:
+        statement = query
+        if after:
+            key = tuple_(*sort_columns)
+            bound = tuple_(
+                *(bindparam(f"{AFTER_PARAMETER}{i}", type_=c.type) for i, c in enumerate(sort_columns))
+            )
+            statement = statement.where(key < bound if descending else key > bound)
+        order = [c.desc() if descending else c.asc() for c in sort_columns]
+        statement = statement.order_by(*order).limit(bindparam(LIMIT_PARAMETER, type_=Integer))
+        _REUSABLE[cache_key] = statement
+    return statement
 
 
 def _b64(raw: bytes) -> str:
