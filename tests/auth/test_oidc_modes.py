@@ -284,3 +284,30 @@ async def test_oidc_as_default_mode_refuses_default_only_fields_to_the_built_in_
             await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": {"query": ME}}))
             result = await live.recv_json(ws)
             assert result["payload"]["errors"][0]["message"] == "Not Authorized to access me on type Query"
+
+
+def _issuer_fetches(issuer: ExternalIssuer) -> float:
+    """GETs the issuer served under its pool path (discovery and JWKS), from its own /metrics."""
+    text = httpx.get(f"{issuer.base}/metrics", timeout=10).text
+    total = 0.0
+    for line in text.splitlines():
+        if (
+            line.startswith("chatserver_requests_total{")
+            and 'method="GET"' in line
+            and 'route="other"' in line
+        ):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_oidc_unknown_kids_refetch_the_keys_at_most_once_a_minute(
+    tmp_path: Path, issuer: ExternalIssuer
+) -> None:
+    with _oidc_server(tmp_path / "data", issuer) as server:
+        assert GraphQL(server.url, issuer.sign()).data(seed.LIST_ROOMS)  # keys loaded at start
+        before = _issuer_fetches(issuer)
+        for n in range(3):
+            response = _post(server, issuer.sign(kid=f"unknown-{n}"), seed.LIST_ROOMS)
+            assert response.status_code == 401
+        assert _issuer_fetches(issuer) - before == 2  # one discovery document and one JWKS, then none
+        assert GraphQL(server.url, issuer.sign()).data(seed.LIST_ROOMS)
