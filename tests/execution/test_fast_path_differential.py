@@ -113,6 +113,14 @@ GET_MESSAGE = f"query GetMessage($id: ID!) {{ getMessage(id: $id) {{ {MESSAGE_FI
 TWO_OPERATIONS = "query A { rooms { id } } query B { me { username } }"
 INTROSPECTION = '{ __type(name: "Room") { name fields { name } } __schema { queryType { name } } }'
 TYPENAME_ONLY = "{ __typename rooms { __typename } }"
+ALLOWED_AND_REFUSED = """
+query Mixed($roomId: ID!) {
+  listMessagesForRoom(roomId: $roomId, limit: 2) { items { id owner } }
+  me { id username }
+  rooms { id }
+}
+"""
+API_KEY = "api-key"  # the caller of the Case: an `x-api-key` instead of a user's token
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +339,30 @@ CASES = [
         expect=CORE,
         user="bob",
     ),
+    # An API key (mode API_KEY) may read rooms and messages, not users, and may not write (SPEC section 13).
+    Case(
+        "API key: seed ListMessagesForRoom",
+        LIST_MESSAGES_FOR_ROOM,
+        lambda w: {"roomId": w.room_id},
+        user=API_KEY,
+    ),
+    Case("API key: seed ListRooms", LIST_ROOMS, user=API_KEY),
+    Case("API key: GetRooms (Apollo)", GET_ROOMS_APOLLO, user=API_KEY),
+    Case("API key: me is refused", "{ me { id username } }", expect=CORE, user=API_KEY),
+    Case(
+        "API key: a refused field beside allowed ones",
+        ALLOWED_AND_REFUSED,
+        lambda w: {"roomId": w.room_id},
+        CORE,
+        user=API_KEY,
+    ),
+    Case(
+        "API key: createMessage is refused",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"roomId": w.room_id, "content": {"text": "x"}}},
+        CORE,
+        user=API_KEY,
+    ),
 ]
 
 
@@ -349,6 +381,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "auto_confirm": True,
             "database_url": database_url,
             "max_list_items": 2000,
+            "additional_auth_modes": ("API_KEY",),
         }
         with (
             run_server(data_dir, **settings) as fast,
@@ -364,6 +397,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 )
                 for a in accounts
             }
+            key = on_server_loop(fast, fast.app.state.services.api_keys.create()).key
+            clients[API_KEY] = (
+                GraphQL(fast.url, None, {"x-api-key": key}),
+                GraphQL(core.url, None, {"x-api-key": key}),
+            )
             alice = clients["alice"][0]
             room_id = alice.data(CREATE_ROOM, {"input": {"name": "busy"}})["createRoom"]["id"]
             sent = [alice.create_message(room_id, f"message {n} ünïcödé ✓")["id"] for n in range(12)]
