@@ -130,17 +130,23 @@ def test_static_refuses_paths_outside_the_web_folder(server: RunningServer, path
 
 def test_package_data_ships_every_web_file() -> None:
     """A non-editable `pip install .` must carry chatserver/web: each file matches a package-data pattern."""
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
-        "chatserver"
-    ]
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    package_data = setuptools["package-data"]
 
-    def matches(relative: PurePosixPath, pattern: str) -> bool:
-        parts = PurePosixPath(pattern).parts
-        return len(parts) == len(relative.parts) and all(map(fnmatch, relative.parts, parts))
+    def shipped(path: Path) -> bool:
+        for package, patterns in package_data.items():
+            if package not in setuptools["packages"] or not package.startswith("chatserver.web"):
+                continue
+            base = ROOT / package.replace(".", "/")
+            if base not in path.parents:
+                continue
+            relative = PurePosixPath(path.relative_to(base).as_posix())
+            for pattern in patterns:
+                parts = PurePosixPath(pattern).parts
+                if len(parts) == len(relative.parts) and all(map(fnmatch, relative.parts, parts)):
+                    return True
+        return False
 
-    files = [
-        PurePosixPath(p.relative_to(WEB_DIR.parent).as_posix()) for p in WEB_DIR.rglob("*") if p.is_file()
-    ]
+    files = [p for p in WEB_DIR.rglob("*") if p.is_file()]
     assert len(files) > 15
-    missing = [str(f) for f in files if not any(matches(f, p) for p in patterns)]
-    assert missing == []
+    assert [str(f.relative_to(WEB_DIR)) for f in files if not shipped(f)] == []
