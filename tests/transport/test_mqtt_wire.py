@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websockets
@@ -39,7 +40,7 @@ from chatserver.transport.mqtt.session import (
 )
 from tests.helpers import CREATE_AUDIO_SEGMENT, Account, GraphQL, create_room_on_server, server_with_accounts
 from tests.realtime import live
-from tests.server import RunningServer
+from tests.server import RunningServer, run_server
 from tests.transport.mqtt_clients import MqttConnection, RawMqtt, handshake
 
 Walkie = tuple[RunningServer, list[Account], str]
@@ -219,3 +220,12 @@ async def test_mqtt_wire_refused_topic_on_311_gets_the_failure_code(walkie: Walk
         assert reply == SubAck(1, (SUBACK_FAILURE, SUBACK_FAILURE, 0))
     finally:
         await client.close()
+
+
+async def test_mqtt_wire_closes_a_connection_without_connect_in_time(tmp_path: Path) -> None:
+    with run_server(tmp_path / "data", connection_init_timeout=1) as server:
+        client = await RawMqtt.open(f"{server.ws_url}/mqtt?token=unused")
+        try:
+            assert await client.closed() == CLOSE_TIMEOUT
+        finally:
+            await client.close()
