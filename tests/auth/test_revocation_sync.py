@@ -70,3 +70,49 @@ def test_signout_on_one_server_reaches_another_through_the_database(
             time.sleep(0.2)
         assert refused.status_code == 401
         assert refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
+
+
+def test_revoke_token_on_one_server_reaches_another_through_the_database(
+    tmp_path: Path, database_url: str
+) -> None:
+    """RevokeToken (Cognito API) ends that session's tokens on a replica that heard nothing, within the sync
+    interval; the user's other session keeps working there."""
+    from tests.cognito.clients import Endpoint, attributes, raw_call
+
+    data = tmp_path / "data"
+    shared = {
+        "auto_confirm": True,
+        "revocation_sync_interval": 1,
+        "public_url": "http://chat.test",  # one issuer for both; each is reached by its loopback port
+        "database_url": database_url,
+    }
+    with run_server(data, **shared) as first_server, run_server(data, **shared) as second_server:
+        first, on_second = (
+            Endpoint(f"http://127.0.0.1:{srv.settings.port}", srv.settings)
+            for srv in (first_server, second_server)
+        )
+        signup = {
+            "ClientId": "chatserver",
+            "Username": "revoker",
+            "Password": live.PASSWORD,
+            "UserAttributes": attributes("revoker"),
+        }
+        assert raw_call(first, "SignUp", signup).status_code == 200
+        login = {
+            "ClientId": "chatserver",
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "revoker", "PASSWORD": live.PASSWORD},
+        }
+        revoked, kept = (raw_call(first, "InitiateAuth", login).json()["AuthenticationResult"] for _ in "12")
+        for session in (revoked, kept):
+            assert raw_call(on_second, "GetUser", {"AccessToken": session["AccessToken"]}).status_code == 200
+        revoke = {"ClientId": "chatserver", "Token": revoked["RefreshToken"]}
+        assert raw_call(first, "RevokeToken", revoke).status_code == 200
+        deadline = time.monotonic() + 15
+        while True:
+            answer = raw_call(on_second, "GetUser", {"AccessToken": revoked["AccessToken"]})
+            if answer.status_code == 400 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert (answer.status_code, answer.json()["__type"]) == (400, "NotAuthorizedException")
+        assert raw_call(on_second, "GetUser", {"AccessToken": kept["AccessToken"]}).status_code == 200
