@@ -38,8 +38,8 @@ import tempfile
 import time
 import uuid
 from array import array
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,8 @@ def create_rooms(server: Server, count: int) -> list[str]:
 class Clients:
     """N subscribers spread over WORKERS processes; rooms[i] is the room of connection i."""
 
+    subscription: tuple[str, Sequence[dict[str, Any]]] | None = None  # (document, variables per connection)
+
     def __init__(self, server: Server, rooms: Sequence[str], protocol: str = "appsync") -> None:
         self.rooms = list(rooms)
         self.pipes: list[Connection] = []
@@ -229,6 +231,9 @@ class Clients:
                 w * 100_000,
                 protocol,
             )
+            if self.subscription is not None:  # the filter bench: its document, variables per connection
+                query, variables = self.subscription
+                spec = replace(spec, query=query, variables=tuple(variables[w::workers]))
             ours, theirs = context.Pipe()
             process = context.Process(target=run, args=(spec, theirs), daemon=True)
             process.start()
@@ -280,8 +285,11 @@ def _body(room_id: str, seq: int, size: int) -> tuple[int, bytes]:
 class Publisher:
     """IN_FLIGHT keep-alive HTTP connections to the server; each publish takes a free one."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(
+        self, server: Server, make_body: Callable[[str, int, int], tuple[int, bytes]] | None = None
+    ) -> None:
         self.server = server
+        self.make_body = make_body or _body  # (room, seq, size) -> (send time, request body)
         self.idle: asyncio.Queue[HttpConnection] = asyncio.Queue()
         self.connections: list[HttpConnection] = []
 
@@ -307,7 +315,7 @@ class Publisher:
         try:
             if connection.reader.at_eof():  # the server closed it while idle (keep-alive timeout)
                 connection = await self._replace(connection)
-            send_ns, body = _body(room_id, seq, size)
+            send_ns, body = self.make_body(room_id, seq, size)
             if not published.first_ns:
                 published.first_ns = send_ns
             status, answer = await connection.post_json(
@@ -618,6 +626,7 @@ def targets(rows: Sequence[Row]) -> list[str]:
                     f"{1e6 / appsync.cpu_us_per_delivery:.0f}/s = "
                     f"{appsync.cpu_us_per_delivery / mqtt.cpu_us_per_delivery:.2f}x"
                 )
+    lines.extend(filter_targets(rows))
     steady_row = _find(rows, "chatserver", "4/s", 1000)
     if steady_row:
         verdict = "MET" if steady_row.p99_ms < 100 and steady_row.lost == 0 else "MISSED"
@@ -636,7 +645,155 @@ def targets(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+# --- subscription filters (issue 10): the same fan-out with no filter, the seed's argument, and a `filter` ------
+
+FILTER_SUBSCRIPTION = """subscription OnCreateMessageByRoomId($roomId: ID, $filter: ModelSubscriptionMessageFilterInput) {
+  onCreateMessageByRoomId(roomId: $roomId, filter: $filter) { content { text } roomId owner createdAt }
+}"""
+MESSAGE_MUTATION = (
+    "mutation CreateMessage($input: MessageInput!) { createMessage(input: $input) { content { text } roomId owner "
+    "createdAt } }"
+)
+FILTER_MODES = ("nofilter", "roomId", "filter3")
+FILTER_PUBLISHES = 100
+
+
+def filter_variables(mode: str, room: str, index: int) -> dict[str, Any]:
+    """`nofilter`: every message; `roomId`: the seed's argument; `filter3`: the argument and three rules, the
+    owner rule unique to each subscriber (so every subscriber's filter is checked on its own), and holding for
+    every other subscriber only."""
+    if mode == "nofilter":
+        return {}
+    if mode == "roomId":
+        return {"roomId": room}
+    owner = {"ne": f"nobody-{index}"} if index % 2 == 0 else {"eq": f"nobody-{index}"}
+    rules = {"owner": owner, "content": {"text": {"beginsWith": "data:"}}, "createdAt": {"gt": "2000"}}
+    return {"roomId": room, "filter": rules}
+
+
+def _message_body(room_id: str, seq: int, size: int) -> tuple[int, bytes]:
+    send_ns = time.monotonic_ns()
+    head = "data:audio/wav;base64," + marker(send_ns, seq)  # where the subscribers look for the marker
+    text = head + "A" * max(0, size - len(head))
+    request = {
+        "query": MESSAGE_MUTATION,
+        "variables": {"input": {"roomId": room_id, "content": {"text": text}}},
+    }
+    return send_ns, json.dumps(request).encode()
+
+
+class FilterClients(Clients):
+    """Clients subscribed with FILTER_SUBSCRIPTION, each with its own variables."""
+
+    def __init__(self, server: Server, rooms: Sequence[str], variables: Sequence[dict[str, Any]]) -> None:
+        self.subscription = (FILTER_SUBSCRIPTION, variables)
+        super().__init__(server, rooms)
+
+    def per_connection(self) -> list[int]:
+        """Deliveries per connection, in connection order."""
+        received = [0] * len(self.rooms)
+        workers = len(self.pipes)
+        for w, report in enumerate(self.ask("report")):
+            for j, count in enumerate(report["per_connection"]):
+                received[w + j * workers] = count
+        return received
+
+
+async def _publish_messages(server: Server, room: str, publishes: int) -> Published:
+    published = Published()
+    async with Publisher(server, _message_body) as publisher:
+        await asyncio.gather(*(publisher.publish(room, seq, SMALL, published) for seq in range(publishes)))
+    return published
+
+
+async def run_filter_groups(subscribers: int = 1000, publishes: int = FILTER_PUBLISHES) -> list[Row]:
+    """One server; first the publishes alone (no subscriber: the mutations' own CPU), then for each mode
+    `subscribers` connections in one room and the same `publishes` createMessage calls, 4 in flight."""
+    rows: list[Row] = []
+    with start_server("chatserver") as server:
+        (room,) = create_rooms(server, 1)
+        await _publish_messages(server, room, 10)  # warm up
+        cpu_before = server.cpu_seconds()
+        await _publish_messages(server, room, publishes)
+        alone = Row("filters", "nosubs", 0, 1, SMALL, publishes)
+        alone.cpu_us_per_delivery = (server.cpu_seconds() - cpu_before) * 1e6 / publishes  # per publish here
+        rows.append(alone)
+        print(
+            f"filters    nosubs: {alone.cpu_us_per_delivery:.0f} us server CPU per createMessage",
+            file=sys.stderr,
+        )
+        for mode in FILTER_MODES:
+            variables = [filter_variables(mode, room, i) for i in range(subscribers)]
+            matches = [mode != "filter3" or i % 2 == 0 for i in range(subscribers)]
+            clients = FilterClients(server, [room] * subscribers, variables)
+            try:
+                await asyncio.sleep(0.5)
+                clients.ask("reset")
+                cpu_before, waited_before, began = (
+                    server.cpu_seconds(),
+                    server.runqueue_wait_seconds(),
+                    time.monotonic(),
+                )
+                published = await _publish_messages(server, room, publishes)
+                sent = published.per_room.get(room, 0)
+                await _drain(clients, sent * sum(matches))
+                cpu = server.cpu_seconds() - cpu_before
+                starved = (server.runqueue_wait_seconds() - waited_before) / (time.monotonic() - began)
+                row = measure(
+                    clients, published, Row("filters", mode, subscribers, 1, SMALL, publishes), ordered=False
+                )
+                got = clients.per_connection()
+                row.lost = sum(max(0, sent - n) for n, wanted in zip(got, matches, strict=True) if wanted)
+                unwanted = sum(n for n, wanted in zip(got, matches, strict=True) if not wanted)
+                row.starved_pct = 100 * starved
+                if row.deliveries:
+                    row.cpu_us_per_delivery = cpu * 1e6 / row.deliveries
+                rows.append(row)
+                print(
+                    _format(row) + (f"  ({unwanted} filtered-out deliveries!)" if unwanted else ""),
+                    file=sys.stderr,
+                )
+            finally:
+                clients.close()
+    return rows
+
+
+def filter_targets(rows: Sequence[Row]) -> list[str]:
+    """Cost per delivered frame of the filtered run against the unfiltered ones (target <= 1.2x): all the
+    server's CPU, and the fan-out's alone (less the CPU the same createMessage calls take with no subscriber,
+    which the filtered run spreads over half the frames)."""
+    found = {row.scenario: row for row in rows if row.server == "filters"}
+    filtered, alone = found.get("filter3"), found.get("nosubs")
+    per_publish = alone.cpu_us_per_delivery if alone and alone.cpu_us_per_delivery else 0.0
+
+    def fan_out(row: Row) -> float:
+        return (row.cpu_us_per_delivery or 0.0) - per_publish * row.publishes / max(1, row.deliveries)
+
+    lines = []
+    for base in ("nofilter", "roomId"):
+        other = found.get(base)
+        if not (filtered and other and filtered.cpu_us_per_delivery and other.cpu_us_per_delivery):
+            continue
+        ratio = filtered.cpu_us_per_delivery / other.cpu_us_per_delivery
+        net = fan_out(filtered) / fan_out(other) if fan_out(other) > 0 else float("nan")
+        verdict = ("MET" if ratio <= 1.2 else "MISSED") if base == "nofilter" else "(for reference)"
+        lines.append(
+            f"filter N={filtered.subscribers}, 3 rules, half match, vs {base}: server CPU per delivered frame "
+            f"{filtered.cpu_us_per_delivery:.1f} us vs {other.cpu_us_per_delivery:.1f} us = {ratio:.2f}x "
+            f"(target <= 1.2x) {verdict}; fan-out alone {fan_out(filtered):.1f} vs {fan_out(other):.1f} us = {net:.2f}x"
+        )
+    for row in (found.get(mode) for mode in FILTER_MODES):
+        client = getattr(row, "client_cpu_us_per_delivery", None)
+        if row is not None and client:
+            lines.append(f"  {row.scenario}: client CPU {client:.1f} us per delivered frame")
+    if per_publish:
+        lines.append(f"  createMessage alone: {per_publish:.0f} us server CPU per call")
+    return lines
+
+
 async def main_async(args: argparse.Namespace) -> list[Row]:
+    if args.filters:
+        return await run_filter_groups()
     sizes = [1, 100] if args.quick else [1, 100, 1000, 5000]
     if args.n:
         sizes = args.n
@@ -669,6 +826,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="mqtt: chatserver with aws-appsync 1.x (MQTT) subscribers instead of AppSync-protocol ones",
     )
     parser.add_argument("--json", type=Path, help="write every row to this file")
+    parser.add_argument(
+        "--filters",
+        action="store_true",
+        help="only the subscription-filter runs: N = 1000 with no filter, the roomId argument, a 3-rule filter",
+    )
     parser.add_argument("--profile", type=Path, help="sample the servers with py-spy into this directory")
     parser.add_argument(
         "--rooms", type=int, default=1, help="with --n: spread the subscribers over this many rooms"

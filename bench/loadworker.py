@@ -34,6 +34,7 @@ class WorkerSpec:
     cpus: frozenset[int]
     first_id: int
     protocol: str = "appsync"  # or "mqtt": the aws-appsync 1.x handshake, then MQTT over WebSocket
+    variables: tuple[dict[str, object] | None, ...] = ()  # per connection; empty: {"roomId": room}
 
 
 def run(spec: WorkerSpec, pipe: Connection) -> None:
@@ -78,6 +79,7 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
                 spec.query,
                 room_id,
                 str(spec.first_id + index),
+                spec.variables[index] if spec.variables else None,
             )
 
     try:

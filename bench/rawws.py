@@ -227,7 +227,15 @@ async def expect(subscriber: Subscriber, kind: str) -> dict[str, Any]:
 
 
 async def subscribe(
-    stats: Stats, host: str, port: int, path: str, token: str, query: str, room_id: str, op_id: str
+    stats: Stats,
+    host: str,
+    port: int,
+    path: str,
+    token: str,
+    query: str,
+    room_id: str,
+    op_id: str,
+    variables: dict[str, Any] | None = None,
 ) -> Subscriber:
     """Connect, connection_init, start one subscription and wait for its start_ack."""
     loop = asyncio.get_running_loop()
@@ -242,7 +250,9 @@ async def subscribe(
         "id": op_id,
         "type": "start",
         "payload": {
-            "data": json.dumps({"query": query, "variables": {"roomId": room_id}}),
+            "data": json.dumps(
+                {"query": query, "variables": {"roomId": room_id} if variables is None else variables}
+            ),
             "extensions": {"authorization": authorization},
         },
     }

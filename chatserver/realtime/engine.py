@@ -23,7 +23,6 @@ from chatserver.realtime.compiler import CompiledSubscription, compile_subscript
 from chatserver.realtime.hub import Hub, Subscriber
 from chatserver.realtime.metrics import RealtimeMetrics
 from chatserver.realtime.outbox import Outbox
-from chatserver.realtime.projection import RootPlan
 
 log = logging.getLogger("chatserver.realtime")
 
@@ -140,7 +139,9 @@ class RealtimeEngine:
         if payload is None:
             return  # a mutation that returned null publishes nothing
         try:
-            encoded: dict[RootPlan, str | None] = {}
+            # The hub keeps one plan object per distinct selection set, so its id keys the encodings: no deep
+            # hash of the plan per group (a filtered subscriber may be a group of its own).
+            encoded: dict[int, str | None] = {}
             limit = self.max_payload_bytes
             deliveries = 0
             for field_name in self.links.get(publication.mutation_field, ()):
@@ -148,13 +149,13 @@ class RealtimeEngine:
                     for (plan, rules), subscribers in plans.items():
                         if rules is not None and not rules.matches(payload):
                             continue
-                        body = encoded.get(plan, _NOT_ENCODED)  # one hash of the (deep) plan, not three
+                        body = encoded.get(id(plan), _NOT_ENCODED)
                         if body is _NOT_ENCODED:
                             body = plan.encode(payload)
                             metrics.encodings += 1
                             if len(body) > limit or (len(body) * 4 > limit and len(body.encode()) > limit):
                                 body = None
-                            encoded[plan] = body
+                            encoded[id(plan)] = body
                         if body is None:
                             metrics.oversize_drops += len(subscribers)
                             continue

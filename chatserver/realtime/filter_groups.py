@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import ge, gt, le, lt
 from typing import Any
 
 from chatserver.realtime.filters import freeze
@@ -222,16 +223,26 @@ def _all(rules: tuple[Predicate, ...]) -> Predicate:
 
 
 def _getter(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    """The field at a dotted path of a payload (JSON: plain dicts), or _MISSING. A null or absent parent means
+    the nested field was not delivered either."""
     path = name.split(".")
     if len(path) == 1:
         (key,) = path
         return lambda payload: payload.get(key, _MISSING)
+    if len(path) == 2:
+        outer, inner = path
+
+        def get_two(payload: Mapping[str, Any]) -> Any:
+            parent = payload.get(outer)
+            return parent.get(inner, _MISSING) if type(parent) is dict else _MISSING
+
+        return get_two
 
     def get(payload: Mapping[str, Any]) -> Any:
         value: Any = payload
         for key in path:
-            if not isinstance(value, Mapping):
-                return _MISSING  # a null parent: the nested field was not delivered either
+            if type(value) is not dict:
+                return _MISSING
             value = value.get(key, _MISSING)
             if value is _MISSING:
                 return _MISSING
@@ -241,15 +252,70 @@ def _getter(name: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 def _compile_rule(rule: Rule) -> Predicate:
+    """One closure per rule; the field lookup is inlined for top-level and two-level names (the common ones)."""
     name, operator, operand = rule
-    get = _getter(name)
+    path = name.split(".")
+    fused = _fused(path, operator, operand) if len(path) <= 2 else None
+    if fused is not None:
+        return fused
     test = _TESTS[operator](operand)
+    if len(path) == 1:
+        (key,) = path
 
-    def matches(payload: Mapping[str, Any]) -> bool:
+        def top_level(payload: Mapping[str, Any]) -> bool:
+            value = payload.get(key, _MISSING)
+            return value is not _MISSING and test(value)
+
+        return top_level
+    if len(path) == 2:
+        outer, inner = path
+
+        def two_levels(payload: Mapping[str, Any]) -> bool:
+            parent = payload.get(outer)
+            if type(parent) is not dict:
+                return False  # a null or absent parent: the nested field was not delivered either
+            value = parent.get(inner, _MISSING)
+            return value is not _MISSING and test(value)
+
+        return two_levels
+    get = _getter(name)
+
+    def nested(payload: Mapping[str, Any]) -> bool:
         value = get(payload)
         return value is not _MISSING and test(value)
 
-    return matches
+    return nested
+
+
+def _fused(path: list[str], operator: str, x: Any) -> Predicate | None:
+    """The commonest rules on a top-level or two-level field as one closure each (no second call per rule)."""
+    if isinstance(x, tuple) or not (
+        operator in ("eq", "ne") or (type(x) is str and operator in _STRING_TESTS)
+    ):
+        return None
+    compare = _STRING_TESTS.get(operator)
+    if len(path) == 1:
+        (key,) = path
+        if operator == "eq":
+            return lambda payload: payload.get(key, _MISSING) == x  # _MISSING equals no operand
+        if operator == "ne":
+            return lambda payload: (value := payload.get(key, _MISSING)) is not _MISSING and value != x
+        assert compare is not None
+        return lambda payload: type(value := payload.get(key)) is str and compare(value, x)
+    outer, inner = path
+
+    def two_levels(payload: Mapping[str, Any]) -> bool:
+        parent = payload.get(outer)
+        if type(parent) is not dict:
+            return False
+        value = parent.get(inner, _MISSING)
+        if operator == "eq":
+            return value == x
+        if operator == "ne":
+            return value is not _MISSING and value != x
+        return type(value) is str and compare(value, x)  # type: ignore[misc]
+
+    return two_levels
 
 
 def _same_kind(a: Any, b: Any) -> bool:
@@ -265,16 +331,22 @@ def _same_kind(a: Any, b: Any) -> bool:
 
 
 def _eq(x: Any) -> Callable[[Any], bool]:
+    if not isinstance(x, tuple):  # a scalar operand (what Amplify's inputs send): plain equality
+        return lambda v: v == x
     return lambda v: freeze(v) == x if isinstance(v, list | dict) else v == x
 
 
 def _ne(x: Any) -> Callable[[Any], bool]:
+    if not isinstance(x, tuple):
+        return lambda v: v != x
     eq = _eq(x)
     return lambda v: not eq(v)
 
 
 def _order(compare: Callable[[Any, Any], bool]) -> Callable[[Any], Callable[[Any], bool]]:
     def build(x: Any) -> Callable[[Any], bool]:
+        if type(x) is str:  # JSON strings are exactly str: a type check, then the comparison
+            return lambda v: type(v) is str and compare(v, x)
         return lambda v: _same_kind(v, x) and compare(v, x)
 
     return build
@@ -297,7 +369,9 @@ def _not_contains(x: Any) -> Callable[[Any], bool]:
 
 
 def _begins_with(x: Any) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, str) and isinstance(x, str) and v.startswith(x)
+    if not isinstance(x, str):
+        return lambda v: False
+    return lambda v: type(v) is str and v.startswith(x)
 
 
 def _between(x: Any) -> Callable[[Any], bool]:
@@ -315,13 +389,23 @@ def _not_in(x: Any) -> Callable[[Any], bool]:
     return lambda v: not member(v)
 
 
+# (field value, operand) -> bool for a string field and a string operand; absent and null are not str.
+# (`contains` is not here: on a list field it tests membership.)
+_STRING_TESTS: dict[str, Callable[[str, str], bool]] = {
+    "le": le,
+    "lt": lt,
+    "ge": ge,
+    "gt": gt,
+    "beginsWith": str.startswith,
+}
+
 _TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
     "eq": _eq,
     "ne": _ne,
-    "le": _order(lambda v, x: v <= x),
-    "lt": _order(lambda v, x: v < x),
-    "ge": _order(lambda v, x: v >= x),
-    "gt": _order(lambda v, x: v > x),
+    "le": _order(le),
+    "lt": _order(lt),
+    "ge": _order(ge),
+    "gt": _order(gt),
     "contains": _contains,
     "notContains": _not_contains,
     "beginsWith": _begins_with,

@@ -57,6 +57,7 @@ class Hub:
 
     def __init__(self) -> None:
         self._index: _Index = {}
+        self._plans: dict[RootPlan, list[Any]] = {}  # plan -> [the one object used for it, subscribers]
         self.size = 0
 
     def add(self, subscriber: Subscriber) -> None:
@@ -64,6 +65,11 @@ class Hub:
         by_names = self._index.setdefault(compiled.field_name, {})
         by_values = by_names.setdefault(compiled.filter.names, {})
         plans = by_values.setdefault(compiled.filter.values, {})
+        entry = self._plans.get(compiled.plan)
+        if entry is None:
+            entry = self._plans[compiled.plan] = [compiled.plan, 0]
+        entry[1] += 1
+        subscriber.key = (entry[0], compiled.rules)
         plans.setdefault(subscriber.key, {})[subscriber] = None
         self.size += 1
 
@@ -79,6 +85,11 @@ class Hub:
             return
         del members[subscriber]
         self.size -= 1
+        entry = self._plans.get(compiled.plan)
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] <= 0:
+                del self._plans[compiled.plan]
         if not members:
             del plans[subscriber.key]
             if not plans:
