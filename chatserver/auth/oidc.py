@@ -172,7 +172,11 @@ class OidcVerifier:
         token_use = claims.get("token_use")
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        client_ok = self._client_id in audiences or claims.get("client_id") == self._client_id
+        # `aud` (ID tokens), `client_id` (Cognito access tokens), `azp` (Auth0 and Keycloak access tokens)
+        client_ok = self._client_id in audiences or self._client_id in (
+            claims.get("client_id"),
+            claims.get("azp"),
+        )
         if not (
             claims.get("iss") == self.issuer
             and client_ok
