@@ -146,7 +146,10 @@ class ApiKeyService:
         record = self._by_hash.get(digest)
         if record is None and time.monotonic() - self._miss_refreshed_at >= MISS_REFRESH_SECONDS:
             self._miss_refreshed_at = time.monotonic()  # garbage keys cost at most one read a second
-            await self.refresh()
+            try:
+                await self.refresh()
+            except Exception as error:  # the database is away: the keys known so far still answer
+                log.warning("reading the API keys table failed: %s", error)
             record = self._by_hash.get(digest)
         if record is None:
             raise UnauthorizedException(UnauthorizedException.API_KEY_INVALID)
