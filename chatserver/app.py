@@ -233,7 +233,8 @@ def create_app(settings: Settings) -> Starlette:
         async with open_services(settings, metrics) as services:
             app.state.services = services
             log.info(
-                "chatserver ready: GraphQL and playground at %s/graphql, data in %s",
+                "chatserver ready: open %s/ in a browser (the playground is at %s/graphql), data in %s",
+                settings.resolved_public_url,
                 settings.resolved_public_url,
                 settings.data_dir.resolve(),
             )

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from tests.auth.flows import CodeLog
 from tests.browser.conftest import PageWatch, offline_page, screenshot
 from tests.browser.wav_check import tiny_png, wav_data_bytes
-from tests.helpers import HTTP, PASSWORD
+from tests.helpers import HTTP, PASSWORD, GraphQL, signin
 from tests.server import RunningServer, run_server
 
 MIN_CLIPS = 5
@@ -175,5 +175,51 @@ def test_auto_confirmed_sign_up_goes_straight_in_and_bad_input_is_explained(
     assert watch.errors == [
         "console: Failed to load resource: the server responded with a status of 400 (Bad Request)"
     ]
+    assert watch.blocked == []
+    page.context.close()
+
+
+def test_hostile_text_stays_text_and_bad_files_are_refused(
+    browser: Browser, auto_confirm_server: RunningServer
+) -> None:
+    url = auto_confirm_server.url
+    page, watch = offline_page(browser, url)
+    page.goto(url + "/")
+    fill_sign_up(page, "mallory")
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    page.get_by_label("Room name", exact=True).fill("Hostile")
+    page.get_by_role("button", name="Create room", exact=True).click()
+    expect(page.locator("#room-live")).to_have_text("live")
+
+    markup = "<img src=x onerror=\"document.title='owned'\"><b>bold?</b>"
+    send_text(page, markup)
+    sent = messages(page).filter(has_text="bold?")
+    expect(sent).to_contain_text(markup)  # shown as the characters typed
+    expect(sent.locator("b")).to_have_count(0)
+    expect(sent.get_by_role("img")).to_have_count(0)
+    assert page.title() == "chatserver"
+
+    notice = page.locator("#notice")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach image", exact=True).click()
+    chooser.value.set_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+    expect(notice).to_contain_text("only PNG, JPEG, GIF and WebP")
+    expect(page.get_by_text("Attached:")).to_have_count(0)
+
+    # Declared a PNG, but the bytes are not one: the server refuses the upload, the app says so, nothing is sent.
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach image", exact=True).click()
+    chooser.value.set_files(
+        files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"GIF89a not a png"}]
+    )
+    send_text(page, "with a fake picture")
+    expect(notice).to_have_class(re.compile(r"\berror\b"))
+    expect(notice).not_to_contain_text("only PNG")
+    expect(messages(page)).to_have_count(1)
+    tokens = signin(url, "mallory")
+    rooms = GraphQL(url, tokens.access_token).data("{ listRooms { items { id } } }")["listRooms"]["items"]
+    stored = GraphQL(url, tokens.access_token).messages(rooms[0]["id"])
+    assert [m["content"]["text"] for m in stored] == [markup]
+    assert all("status of 4" in e for e in watch.errors), watch.errors  # only the refused upload is reported
     assert watch.blocked == []
     page.context.close()

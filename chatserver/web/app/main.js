@@ -76,6 +76,7 @@ function showAuth(mode, pending = {}) {
         h("p", { class: "hint" }, `A code for ${pending.username} was sent (by default it is written to the server log).`),
         field("Code", { name: "code", inputmode: "numeric", autocomplete: "one-time-code" }),
         h("button", { type: "submit", class: "primary" }, "Confirm"),
+        h("p", { class: "switch" }, "No code? ", h("button", { type: "button", class: "link", onclick: () => resendCode(pending.username) }, "Send a new code")),
       ),
   };
   app.replaceChildren(h("section", { class: "auth" }, forms[mode]()));
@@ -107,6 +108,15 @@ async function createAccount(values) {
 async function confirmAccount(pending, code) {
   await auth("confirm-signup", { username: pending.username, code });
   await enter(pending.username, pending.password);
+}
+
+async function resendCode(username) {
+  try {
+    await auth("resend-code", { username });
+    say(`A new code for ${username} was sent.`);
+  } catch (error) {
+    failed(error);
+  }
 }
 
 async function enter(username, password) {
