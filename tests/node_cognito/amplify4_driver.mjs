@@ -10,7 +10,7 @@
 // Storage needs none: without `window.localStorage` Amplify 4 keeps its tokens in its in-memory storage.
 import WebSocket from 'ws';
 
-import { API, Auth, Hub } from 'aws-amplify';
+import { Amplify, API, Auth, Hub } from 'aws-amplify';
 
 import { emit, scenario, serveCommands } from './common.mjs';
 
@@ -24,7 +24,9 @@ Auth.configure({
   userPoolWebClientId: config.clientId,
   endpoint: config.endpoint,
 });
-API.configure({
+// The API settings as the seed's aws-exports passes them: through Amplify.configure, which also hands them to the
+// real-time provider (API.configure alone does not).
+Amplify.configure({
   aws_appsync_graphqlEndpoint: config.graphqlEndpoint,
   aws_appsync_region: config.region,
   aws_appsync_authenticationType: 'AMAZON_COGNITO_USER_POOLS',
