@@ -223,3 +223,27 @@ def test_hostile_text_stays_text_and_bad_files_are_refused(
     assert all("status of 4" in e for e in watch.errors), watch.errors  # only the refused upload is reported
     assert watch.blocked == []
     page.context.close()
+
+
+def test_signing_out_in_one_browser_ends_the_session_in_the_other(
+    browser: Browser, auto_confirm_server: RunningServer
+) -> None:
+    url = auto_confirm_server.url
+    first, first_watch = offline_page(browser, url)
+    first.goto(url + "/")
+    fill_sign_up(first, "erin")
+    expect(first.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    second, second_watch = offline_page(browser, url)
+    second.goto(url + "/")
+    sign_in(second, "erin")
+    expect(second.locator("#link")).to_have_text("live")  # its real-time link is up (onCreateRoom)
+
+    first.get_by_role("button", name="Sign out", exact=True).click()
+    expect(first.locator("#notice")).to_contain_text("Signed out.")
+    # The server closes the other browser's socket (4401); its refresh token is revoked too, so it signs out.
+    expect(second.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    expect(second.locator("#notice")).to_contain_text("Your session has ended")
+    assert first_watch.errors == [] and first_watch.blocked == []
+    assert all("status of 400" in e for e in second_watch.errors), second_watch.errors  # the refused refresh
+    first.context.close()
+    second.context.close()

@@ -55,17 +55,21 @@ export class Api {
     this.onExpired = onExpired;
   }
 
+  /** New tokens from the refresh token; false when it is refused (signed out everywhere, or expired). */
+  async refresh() {
+    if (!this.session.refreshToken) return false;
+    try {
+      this.session = saveSession(await auth("refresh", { refreshToken: this.session.refreshToken }), this.session);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** `data` of one operation; the first GraphQL error is thrown as an ApiError. */
   async graphql(query, variables = {}) {
     let response = await this.#post(query, variables);
-    if (response.status === 401 && this.session.refreshToken) {
-      try {
-        this.session = saveSession(await auth("refresh", { refreshToken: this.session.refreshToken }), this.session);
-        response = await this.#post(query, variables);
-      } catch {
-        // fall through: still 401
-      }
-    }
+    if (response.status === 401 && (await this.refresh())) response = await this.#post(query, variables);
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) this.onExpired();
     const error = (body.errors || [])[0];

@@ -127,7 +127,11 @@ async function enter(username, password) {
 function start(session) {
   state.session = session;
   state.api = new Api(session, () => leave("Your session has ended: sign in again."));
-  state.realtime = new RealtimeClient(() => state.api.session.accessToken, (link) => showLink(link));
+  state.realtime = new RealtimeClient(
+    () => state.api.session.accessToken,
+    (link) => showLink(link),
+    async () => (await state.api.refresh()) || (leave("Your session has ended (signed out elsewhere?): sign in again."), false),
+  );
   account.replaceChildren(
     h("span", { id: "link", class: "link-state", title: "real-time link" }),
     h("span", { class: "who" }, session.username),

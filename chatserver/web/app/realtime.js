@@ -6,6 +6,7 @@ const base64url = (text) =>
   btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 const MAX_RETRY_MS = 10_000;
+const CLOSE_UNAUTHORIZED = 4401;
 
 export class RealtimeClient {
   #socket = null;
@@ -17,11 +18,17 @@ export class RealtimeClient {
   #watchdog = null;
   #timeoutMs = 300_000;
   #closed = false;
+  #refused = false;
 
-  /** `tokenOf()` gives the current token; `onState("connecting" | "live" | "offline")` shows the link state. */
-  constructor(tokenOf, onState = () => {}) {
+  /**
+   * `tokenOf()` gives the current token; `onState("connecting" | "live" | "offline")` shows the link state;
+   * `renew()` runs when the server refuses the token (connection_error, or close 4401 after a sign-out or expiry)
+   * and resolves true once a new token is there (then the client reconnects), false to give up.
+   */
+  constructor(tokenOf, onState = () => {}, renew = async () => false) {
     this.tokenOf = tokenOf;
     this.onState = onState;
+    this.renew = renew;
   }
 
   /**
@@ -58,7 +65,7 @@ export class RealtimeClient {
     this.#socket = socket;
     socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init" }));
     socket.onmessage = (event) => this.#receive(JSON.parse(event.data));
-    socket.onclose = () => this.#lost(socket);
+    socket.onclose = (event) => this.#lost(socket, event.code);
   }
 
   #receive(message) {
@@ -82,7 +89,7 @@ export class RealtimeClient {
         if (subscription) subscription.error(message.payload?.errors?.[0]?.message || "subscription refused");
         break;
       case "connection_error":
-        this.onState("offline");
+        this.#refused = true; // the server closes next
         break;
       default: // ka, complete
         break;
@@ -108,14 +115,17 @@ export class RealtimeClient {
     this.#watchdog = setTimeout(() => this.#socket?.close(4000, "keep-alive missed"), this.#timeoutMs);
   }
 
-  #lost(socket) {
+  async #lost(socket, code) {
     if (socket !== this.#socket) return;
     this.#socket = null;
     this.#acked = false;
     clearTimeout(this.#watchdog);
     if (this.#closed) return;
     this.onState("offline");
-    if (!this.#subscriptions.size) return;
+    const refused = this.#refused || code === CLOSE_UNAUTHORIZED;
+    this.#refused = false;
+    if (refused && !(await this.renew())) return this.close();
+    if (!this.#subscriptions.size || this.#closed) return;
     const delay = Math.min(MAX_RETRY_MS, 500 * 2 ** this.#retries++);
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
