@@ -156,8 +156,9 @@ def cognito_world(data_dir: Path) -> Iterator[CognitoWorld]:
 
 
 @contextmanager
-def driver(directory: Path, script: str, world: CognitoWorld) -> Iterator[Driver]:
-    started = Driver(directory, script, world.pool)
+def driver(directory: Path, script: str, world: CognitoWorld, **pool: str) -> Iterator[Driver]:
+    """A driver configured with the world's pool settings (`pool` overrides some, e.g. a wrong clientId)."""
+    started = Driver(directory, script, {**world.pool, **pool})
     try:
         yield started
     finally:

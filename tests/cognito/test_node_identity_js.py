@@ -195,3 +195,28 @@ def test_identity_js_global_sign_out_revokes_every_token(world: CognitoWorld, js
     assert refreshed.json()["__type"] == "NotAuthorizedException"
     again = js.call("authenticateUser", username="leaver", password=PASSWORD)  # signing in again works
     world.assert_accepted(again["accessToken"])
+
+
+def test_identity_js_with_another_client_id_is_refused_and_changes_nothing(
+    world: CognitoWorld, package: Path, js: Driver
+) -> None:
+    register(js, world, "configured")
+    with driver(package, "identity_js_driver.mjs", world, clientId="not-this-pools-client") as misconfigured:
+        signed_up = misconfigured.refused(
+            "signUp",
+            username="stranger",
+            password=PASSWORD,
+            attributes={"email": email_of("stranger"), **ATTRIBUTES},
+        )
+        assert signed_up.name == "ResourceNotFoundException"
+        signed_in = misconfigured.refused("authenticateUser", username="configured", password=PASSWORD)
+        assert signed_in.name == "ResourceNotFoundException"
+
+    assert (
+        js.refused("authenticateUser", username="stranger", password=PASSWORD).name
+        == "NotAuthorizedException"
+    )
+    session = js.call(
+        "authenticateUser", username="configured", password=PASSWORD
+    )  # the right client still works
+    world.assert_accepted(session["accessToken"])
