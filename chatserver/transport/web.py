@@ -31,6 +31,7 @@ CONTENT_TYPES = {
     ".md": "text/plain; charset=utf-8",
     "": "text/plain; charset=utf-8",  # LICENSE files
 }
+PAGES = ("app/index.html", "playground/index.html")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -84,6 +85,8 @@ async def demo_app(request: Request) -> Response:
 
 
 def web_routes() -> list[BaseRoute]:
+    for name in PAGES:
+        page(name)  # read now, while the app is built, not on the event loop at the first request
     # GET only: `POST /` is the Cognito JSON API, routed by method.
     return [
         Route("/", demo_app, methods=["GET", "HEAD"]),
