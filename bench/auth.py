@@ -6,11 +6,12 @@
 
 A real `python -m chatserver serve` process pinned to CPU 0 (bench/fanout.py's start_server); load from processes
 pinned to CPU 1. Sign-in load is a separate process (SrpClient: pycognito's math on GMP, bench/srp_client.py) with a
-few keep-alive connections (bench/rawhttp.py), over the Cognito API at `POST /`.
+few keep-alive connections (bench/rawhttp.py), over the Cognito API at `POST /`. Needs the test extra (pycognito).
 
 1. Sign-ins per second on the server's one core, IN_FLIGHT at a time for `--seconds` each: USER_SRP_AUTH
    (InitiateAuth + RespondToAuthChallenge), USER_PASSWORD_AUTH (one InitiateAuth), and the `/auth/signin` form.
-   Printed beside each: the server's CPU ms per sign-in, the load process's CPU share of its core (it must stay well
+   Printed beside each: the server's CPU ms per sign-in (and so sign-ins per second of server CPU, which other
+   processes on the machine do not change), the load process's CPU share of its core (it must stay well
    under 100 % for the figure to be the server's) and `starved`, the time the server's threads waited for a CPU taken
    by other processes (a busy machine), summed over its threads, as a share of wall time (so it can pass 100 %).
 2. Fan-out p99: 1000 AppSync real-time subscribers in one room (bench/fanout.py's Clients, 4 processes), isolated
@@ -383,14 +384,15 @@ def _p99_ms(latencies: array[int]) -> float:
 
 def _format_throughput(t: Throughput) -> str:
     line = (
-        f"{t.form:<20} {t.per_second:>9.1f} {t.sign_ins:>6} {t.failed:>6} {t.p50_ms:>8.1f} {t.server_cpu_ms:>10.1f}"
+        f"{t.form:<20} {t.per_second:>9.1f} {1000 / t.server_cpu_ms if t.server_cpu_ms else 0:>9.1f}"
+        f" {t.sign_ins:>6} {t.failed:>6} {t.p50_ms:>8.1f} {t.server_cpu_ms:>10.1f}"
         f" {t.client_cpu_pct:>9.0f}% {t.starved_pct:>7.0f}%"
     )
     return line + (f"  first failure: {t.first_error[:200]}" if t.first_error else "")
 
 
 THROUGHPUT_HEADER = (
-    f"{'sign-in':<20} {'per s':>9} {'ok':>6} {'failed':>6} {'p50 ms':>8} {'srv ms/op':>10} {'load CPU':>10}"
+    f"{'sign-in':<20} {'per s':>9} {'per CPU-s':>9} {'ok':>6} {'failed':>6} {'p50 ms':>8} {'srv ms/op':>10} {'load CPU':>10}"
     f" {'starved':>8}"
 )
 ROUND_HEADER = (
