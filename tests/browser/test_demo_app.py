@@ -147,7 +147,8 @@ def test_two_users_chat_share_an_image_edit_and_talk(
     # Alice hears nothing of her own voice.
     expect(alice.get_by_role("list", name="Received clips").get_by_role("link")).to_have_count(0)
 
-    print(screenshot(alice, "demo-app-alice"), screenshot(bob, "demo-app-bob"))
+    screenshot(alice, "demo-app-alice")
+    screenshot(bob, "demo-app-bob")
     assert_clean(alice_watch, bob_watch)
     alice.context.close()
     bob.context.close()
@@ -171,7 +172,7 @@ def test_auto_confirmed_sign_up_goes_straight_in_and_bad_input_is_explained(
     # An empty room name is refused by the form itself: nothing is sent, nothing created.
     page.get_by_role("button", name="Create room", exact=True).click()
     expect(page.get_by_role("list", name="Rooms")).to_contain_text("No rooms yet.")
-    print(screenshot(page, "demo-app-signed-in"))
+    screenshot(page, "demo-app-signed-in")
     page.reload()  # the session survives a reload
     expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     assert re.search(r"carol", page.locator("#account").inner_text())

@@ -88,7 +88,7 @@ def test_playground_offline_signs_in_queries_and_subscribes(browser: Browser, se
         except AssertionError:
             continue
     expect(response_pane(page)).to_contain_text('"onCreateRoom"')
-    print(screenshot(page, "playground"))
+    screenshot(page, "playground")
 
     token = sent[-1]
     page.get_by_role("button", name="Sign out", exact=True).click()
