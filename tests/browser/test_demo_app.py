@@ -252,3 +252,15 @@ def test_signing_out_in_one_browser_ends_the_session_in_the_other(
     assert all("status of 400" in e for e in second_watch.errors), second_watch.errors  # the refused refresh
     first.context.close()
     second.context.close()
+
+
+def test_app_says_so_when_a_module_does_not_load(
+    browser: Browser, auto_confirm_server: RunningServer
+) -> None:
+    page, _ = offline_page(browser, auto_confirm_server.url)
+    page.route("**/static/app/room.js", lambda route: route.abort("failed"))
+    page.goto(auto_confirm_server.url + "/")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("could not load")
+    expect(page.get_by_text("Loading…")).to_have_count(0)
+    page.context.close()
