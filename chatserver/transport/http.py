@@ -16,7 +16,7 @@ from chatserver.errors import (
 )
 from chatserver.metrics import count_error, current_request_id, new_request_id
 from chatserver.transport.bodies import BodyTooLarge, check_declared_length, read_body
-from chatserver.transport.json_codec import loads_strict
+from chatserver.transport.json_codec import GraphQLJSONResponse, loads_strict
 from chatserver.transport.mqtt.handshake import mqtt_handshake
 from chatserver.transport.playground import playground_response
 
@@ -58,7 +58,7 @@ async def graphql_endpoint(request: Request) -> Response:
     result = await services.executor.execute(
         query, variables, operation_name, identity, request_id=request_id
     )
-    return JSONResponse(result, headers={"x-amzn-RequestId": request_id})
+    return GraphQLJSONResponse(result, headers={"x-amzn-RequestId": request_id})
 
 
 def error_response(error: ChatServerError, request_id: str) -> JSONResponse:

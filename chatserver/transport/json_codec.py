@@ -1,9 +1,13 @@
-"""Strict JSON decoding for every transport: hostile input becomes one ValueError, never a crash later."""
+"""Strict JSON decoding for every transport: hostile input becomes one ValueError, never a crash later. And the
+GraphQL response encoder: orjson, byte for byte what Starlette's JSONResponse writes, several times faster."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import orjson
+from starlette.responses import JSONResponse
 
 
 def loads_strict(raw: bytes | str) -> Any:
@@ -21,3 +25,22 @@ def loads_strict(raw: bytes | str) -> Any:
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
     return value
+
+
+def dumps_response(content: Any) -> bytes:
+    """`content` as Starlette's JSONResponse encodes it (compact, UTF-8, no ASCII escaping). What orjson cannot
+    encode (integers past 64 bits, non-string keys, lone surrogates) goes to the stdlib encoder, which answers or
+    raises exactly as before."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(
+            content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+        ).encode()
+
+
+class GraphQLJSONResponse(JSONResponse):
+    """A JSONResponse rendered with `dumps_response`: GraphQL results can hold a thousand list items."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps_response(content)
