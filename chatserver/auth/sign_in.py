@@ -199,10 +199,10 @@ class SignIn:
         if handshake.client_id != client_id or username != handshake.username or handshake.sub is None:
             raise NotAuthorizedException(INVALID_SESSION)
         check_policy(answer.password, self._password_min_length)
-        attributes = _new_password_attributes(answer.attributes)
         record = await self._store.by_sub(handshake.sub)
         if record is None or not record.must_change_password:
             raise NotAuthorizedException(INVALID_SESSION)
+        attributes = _new_password_attributes(answer.attributes, record)
         missing = [
             name for name in REQUIRED_NAME_ATTRIBUTES if not (attributes.get(name) or getattr(record, name))
         ]
@@ -291,7 +291,11 @@ def _now() -> int:
     return int(time.time())
 
 
-def _new_password_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
+def _new_password_attributes(attributes: Mapping[str, str], record: AccountRecord) -> dict[str, str]:
+    """The names a user may set with its new password. Clients may echo the attributes the challenge showed
+    (email, email_verified): unchanged, they are dropped; changed, refused."""
+    shown = {"email": record.email, "email_verified": "true"}
+    attributes = {k: v for k, v in attributes.items() if shown.get(k) != v}
     unknown = sorted(set(attributes) - set(NEW_PASSWORD_ATTRIBUTES))
     if unknown:
         raise InvalidParameterException(f"Attributes cannot be set with a new password: {', '.join(unknown)}")

@@ -186,9 +186,12 @@ def test_new_password_challenge_refuses_forged_sessions_and_other_users(server: 
     with pytest.raises(ClientError) as unknown:
         _new_password(cognito, server, session, "carla", **{"userAttributes.email": "evil@example.com"})
     assert unknown.value.response["Error"]["Code"] == "InvalidParameterException"
+    echoed = {"userAttributes.email": "carla@example.com", "userAttributes.email_verified": "true"}
     # nothing changed: dave still has his temporary password, carla's session still works
     assert password_auth(cognito, server, "dave", TEMPORARY)["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
-    assert _new_password(cognito, server, session, "carla")["AuthenticationResult"]
+    assert _new_password(cognito, server, session, "carla", **echoed)[
+        "AuthenticationResult"
+    ]  # as shown: fine
 
 
 def test_auth_form_asks_for_new_password_and_takes_it(server: RunningServer) -> None:
