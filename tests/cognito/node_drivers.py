@@ -8,6 +8,7 @@ pool settings the clients are configured with (pool id, client id, endpoint).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from jose import jwt
 
 from tests.auth.flows import CODES_LOGGER, CodeLog
 from tests.helpers import AMZ_USER_AGENT, GET_ROOMS, LIST_ROOMS
@@ -139,7 +141,7 @@ class CognitoWorld:
 
 
 @contextmanager
-def cognito_world(data_dir: Path) -> Iterator[CognitoWorld]:
+def cognito_world(data_dir: Path, **settings: object) -> Iterator[CognitoWorld]:
     """A server that sends confirmation codes to its log (no auto-confirm), with the log watched.
 
     Every test signs in from 127.0.0.1 and some refuse a wrong password on purpose: the per-address failure limit
@@ -149,10 +151,18 @@ def cognito_world(data_dir: Path) -> Iterator[CognitoWorld]:
     logger = logging.getLogger(CODES_LOGGER)
     logger.addHandler(codes)
     try:
-        with run_server(data_dir, signin_max_failures=100) as server:
+        with run_server(data_dir, signin_max_failures=100, **settings) as server:
             yield CognitoWorld(server, codes)
     finally:
         logger.removeHandler(codes)
+
+
+def wait_until_expired(token: str, limit_seconds: float = 30.0) -> None:
+    """Until the wall clock is past the token's `exp` (bounded: fails if that is more than `limit_seconds` away)."""
+    expires_at = jwt.get_unverified_claims(token)["exp"]
+    assert expires_at - time.time() < limit_seconds, "the token lives too long for this test"
+    while time.time() <= expires_at:
+        time.sleep(0.1)
 
 
 @contextmanager

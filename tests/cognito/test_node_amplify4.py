@@ -22,6 +22,7 @@ from tests.cognito.node_drivers import (
     cognito_world,
     driver,
     email_of,
+    wait_until_expired,
 )
 from tests.helpers import (
     AMZ_USER_AGENT,
@@ -147,3 +148,31 @@ def test_amplify4_wrong_password_is_refused_with_cognitos_error(world: CognitoWo
     assert (wrong.name, wrong.message) == ("NotAuthorizedException", INCORRECT)
     assert amplify.refused("currentSession").message == "No current user"
     assert amplify.call("signIn", username="mistyped", password=PASSWORD)["username"] == "mistyped"
+
+
+@pytest.fixture(scope="module")
+def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CognitoWorld]:
+    """ID and access tokens that expire within seconds (an hour on the defaults)."""
+    with cognito_world(
+        tmp_path_factory.mktemp("amplify4-short") / "data", id_token_ttl=3, access_token_ttl=3
+    ) as running:
+        yield running
+
+
+def test_amplify4_current_session_refreshes_an_expired_session(
+    short_lived: CognitoWorld, package: Path
+) -> None:
+    with driver(package, "amplify4_driver.mjs", short_lived) as amplify:
+        register(amplify, short_lived, "sleeper")
+        amplify.call("signIn", username="sleeper", password=PASSWORD)
+        first = amplify.call("currentSession")
+        wait_until_expired(first["accessToken"])
+        short_lived.assert_refused(first["accessToken"])  # what the app would get without a refresh
+
+        again = amplify.call("currentSession")
+
+        assert amplify.operations() == ["InitiateAuth:REFRESH_TOKEN_AUTH"]
+        assert again["accessToken"] != first["accessToken"]
+        short_lived.assert_accepted(again["accessToken"])
+        rooms = amplify.call("graphql", query=LIST_ROOMS, variables={})  # Amplify's API uses the fresh token
+        assert rooms["data"]["listRooms"]["items"] == []

@@ -19,6 +19,7 @@ from tests.cognito.node_drivers import (
     cognito_world,
     driver,
     email_of,
+    wait_until_expired,
 )
 from tests.helpers import PASSWORD, UUID
 from tests.node_clients import node_package
@@ -113,3 +114,29 @@ def test_amplify6_wrong_password_is_refused_with_cognitos_error(
     assert (wrong.name, wrong.message) == ("NotAuthorizedException", INCORRECT)
     assert amplify.call("fetchAuthSession") == {"signedIn": False}
     assert amplify.call("signIn", username=username, password=PASSWORD, **options)["isSignedIn"] is True
+
+
+@pytest.fixture(scope="module")
+def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CognitoWorld]:
+    """ID and access tokens that expire within seconds (an hour on the defaults)."""
+    with cognito_world(
+        tmp_path_factory.mktemp("amplify6-short") / "data", id_token_ttl=3, access_token_ttl=3
+    ) as running:
+        yield running
+
+
+def test_amplify6_fetch_auth_session_refreshes_an_expired_session(
+    short_lived: CognitoWorld, package: Path
+) -> None:
+    with driver(package, "amplify_auth_driver.mjs", short_lived) as amplify:
+        register(amplify, short_lived, "sleeper")
+        amplify.call("signIn", username="sleeper", password=PASSWORD)
+        first = amplify.call("fetchAuthSession")
+        wait_until_expired(first["accessToken"])
+        short_lived.assert_refused(first["accessToken"])
+
+        again = amplify.call("fetchAuthSession")  # no forceRefresh: Amplify sees the expiry itself
+
+        assert amplify.operations() == ["GetTokensFromRefreshToken"]
+        assert again["accessToken"] != first["accessToken"]
+        short_lived.assert_accepted(again["accessToken"], again["idToken"])
