@@ -144,6 +144,8 @@ def test_two_users_chat_share_an_image_edit_and_talk(
     sizes = [wav_data_bytes(u) for u in urls]
     assert len(sizes) >= MIN_CLIPS
     assert all(len(u) < 240 * 1024 for u in urls)
+    # Bob's browser plays them (the first ones end while the later are queued).
+    expect(bob.get_by_role("list", name="Received clips")).to_contain_text("played", timeout=20_000)
     # Alice hears nothing of her own voice.
     expect(alice.get_by_role("list", name="Received clips").get_by_role("link")).to_have_count(0)
 

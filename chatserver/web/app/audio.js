@@ -88,17 +88,18 @@ export class ClipPlayer {
     if (this.#context.state === "suspended") this.#context.resume().catch(() => {});
   }
 
-  /** Play a clip after the ones before it, in the order they were given. */
-  enqueue(dataUrl) {
-    this.#queue = this.#queue.then(() => this.#play(dataUrl)).catch((error) => console.warn("clip not played:", error));
+  /** Play a clip after the ones before it, in the order they were given; `played()` runs when it has been heard. */
+  enqueue(dataUrl, played = () => {}) {
+    this.#queue = this.#queue.then(() => this.#play(dataUrl, played)).catch((error) => console.warn("clip not played:", error));
   }
 
-  async #play(dataUrl) {
+  async #play(dataUrl, played) {
     if (!this.#context) return;
     const buffer = await this.#context.decodeAudioData(fromDataUrl(dataUrl).buffer);
     const source = this.#context.createBufferSource();
     source.buffer = buffer;
     source.connect(this.#context.destination);
+    source.onended = played;
     const now = this.#context.currentTime;
     const at = this.#playAt > now ? this.#playAt : now + START_DELAY_S;
     source.start(at);

@@ -51,6 +51,9 @@ function showLink(link) {
   badge.className = `link-state ${link}`;
 }
 
+// Browsers let a page make sound only after a gesture: any click or key unlocks playback of received clips.
+for (const gesture of ["pointerdown", "keydown"]) document.addEventListener(gesture, () => state.player.unlock(), true);
+
 const saved = storedSession();
 onSignedIn(start);
 if (saved) start(saved);

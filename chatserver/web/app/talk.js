@@ -66,8 +66,11 @@ function talkStatus(text) {
 
 export function heard(segment) {
   if (segment.userId === state.session.sub) return; // our own voice: not played back
-  state.player.enqueue(segment.data);
-  const clip = { from: "someone", at: Number(segment.timestamp), url: segment.data, ms: wavMillis(segment.data) };
+  const clip = { from: "someone", at: Number(segment.timestamp), url: segment.data, ms: wavMillis(segment.data), played: false };
+  state.player.enqueue(segment.data, () => {
+    clip.played = true;
+    renderClips();
+  });
   state.clips.unshift(clip);
   state.clips.length = Math.min(state.clips.length, KEPT_CLIPS);
   renderClips();
@@ -108,6 +111,7 @@ export function renderClips() {
         " ",
         h("time", {}, new Date(clip.at).toLocaleTimeString()),
         h("a", { href: clip.url, download: `clip-${clip.at}.wav`, class: "clip" }, `${clip.ms || CLIP_MS} ms WAV`),
+        clip.played ? h("span", { class: "played" }, "played") : null,
       ),
     ),
   );
