@@ -188,6 +188,48 @@ def test_cluster_srp_handshake_begun_on_one_replica_finishes_on_another_once(clu
 
 
 @needs_cluster
+async def test_cluster_mqtt_subscriber_on_one_replica_receives_writes_through_another(
+    cluster: list[Replica],
+) -> None:
+    """aws-appsync 1.x behind the load balancer: the handshake on C, MQTT on A, the clip written through B, and a
+    sign-out on B that closes the MQTT connection on A and voids the URL everywhere."""
+    a, b, c = cluster
+    _signup(c, "mia")
+    tokens = _signin(b, "mia")
+    room = await live.create_room(b, tokens["accessToken"], "mqtt-cluster")
+    connection = await asyncio.to_thread(handshake, seed.GraphQL(c.url, tokens["idToken"]), room)
+    assert connection.url.startswith("ws://localhost:8000/mqtt?token=")  # the public address, any replica
+    subscriptions = await asyncio.to_thread(_gauge, a, "chatserver_live_subscriptions")
+    client = await RawMqtt.open(connection.ws_url_on(a.ws_url))
+    try:
+        assert await client.connect(connection.client) == ConnAck(ConnectCode.ACCEPTED)
+        assert await client.subscribe(*connection.topics) == SubAck(1, (0,))
+        await _until_subscriptions(a, int(subscriptions) + 1)
+        variables = {"roomId": room, "data": "data:audio/wav;base64,UklGRg=="}
+        writer = seed.GraphQL(b.url, tokens["idToken"])
+        created = await asyncio.to_thread(writer.data, seed.CREATE_AUDIO_SEGMENT, variables)
+        publish = await client.receive()
+        assert isinstance(publish, Publish)
+        assert json.loads(publish.payload) == {
+            "data": {"onCreateAudioSegment": created["createAudioSegment"]}
+        }
+
+        headers = {"Authorization": tokens["accessToken"]}
+        response = await asyncio.to_thread(
+            httpx.post, f"{b.url}/auth/signout", headers=headers, json={}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        assert await client.closed() == 4401
+        again = await RawMqtt.open(connection.ws_url_on(c.ws_url))
+        try:
+            assert await again.connect(connection.client) == ConnAck(ConnectCode.NOT_AUTHORIZED)
+        finally:
+            await again.close()
+    finally:
+        await client.close()
+
+
+@needs_cluster
 async def test_cluster_killing_one_replica_leaves_the_others_serving(cluster: list[Replica]) -> None:
     a, b, c = cluster
     _signup(a, "erin")
@@ -259,45 +301,3 @@ async def _readyz_until(url: str, status: int) -> dict[str, Any]:
                 return response.json()
             assert time.monotonic() < deadline, f"/readyz never answered {status}: {response.text}"
             await asyncio.sleep(0.1)
-
-
-@needs_cluster
-async def test_cluster_mqtt_subscriber_on_one_replica_receives_writes_through_another(
-    cluster: list[Replica],
-) -> None:
-    """aws-appsync 1.x behind the load balancer: the handshake on C, MQTT on A, the clip written through B, and a
-    sign-out on B that closes the MQTT connection on A and voids the URL everywhere."""
-    a, b, c = cluster
-    _signup(c, "mia")
-    tokens = _signin(b, "mia")
-    room = await live.create_room(b, tokens["accessToken"], "mqtt-cluster")
-    connection = await asyncio.to_thread(handshake, seed.GraphQL(c.url, tokens["idToken"]), room)
-    assert connection.url.startswith("ws://localhost:8000/mqtt?token=")  # the public address, any replica
-    subscriptions = await asyncio.to_thread(_gauge, a, "chatserver_live_subscriptions")
-    client = await RawMqtt.open(connection.ws_url_on(a.ws_url))
-    try:
-        assert await client.connect(connection.client) == ConnAck(ConnectCode.ACCEPTED)
-        assert await client.subscribe(*connection.topics) == SubAck(1, (0,))
-        await _until_subscriptions(a, int(subscriptions) + 1)
-        variables = {"roomId": room, "data": "data:audio/wav;base64,UklGRg=="}
-        writer = seed.GraphQL(b.url, tokens["idToken"])
-        created = await asyncio.to_thread(writer.data, seed.CREATE_AUDIO_SEGMENT, variables)
-        publish = await client.receive()
-        assert isinstance(publish, Publish)
-        assert json.loads(publish.payload) == {
-            "data": {"onCreateAudioSegment": created["createAudioSegment"]}
-        }
-
-        headers = {"Authorization": tokens["accessToken"]}
-        response = await asyncio.to_thread(
-            httpx.post, f"{b.url}/auth/signout", headers=headers, json={}, timeout=30
-        )
-        assert response.status_code == 200, response.text
-        assert await client.closed() == 4401
-        again = await RawMqtt.open(connection.ws_url_on(c.ws_url))
-        try:
-            assert await again.connect(connection.client) == ConnAck(ConnectCode.NOT_AUTHORIZED)
-        finally:
-            await again.close()
-    finally:
-        await client.close()
