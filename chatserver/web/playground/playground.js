@@ -66,13 +66,14 @@
 # fills the Authorization header (Headers, below)
 # for every request and for subscriptions.
 # Then press the run button and pick an operation.
+# Subscribers get the fields the mutation selected.
 
 query ListRooms {
   listRooms { items { id name createdAt } nextToken }
 }
 
 mutation CreateRoom {
-  createRoom(input: { name: "general" }) { id name }
+  createRoom(input: { name: "general" }) { id name owner }
 }
 
 subscription OnCreateRoom {
