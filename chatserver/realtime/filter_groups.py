@@ -302,20 +302,31 @@ def _fused(path: list[str], operator: str, x: Any) -> Predicate | None:
             return lambda payload: (value := payload.get(key, _MISSING)) is not _MISSING and value != x
         assert compare is not None
         return lambda payload: type(value := payload.get(key)) is str and compare(value, x)
-    outer, inner = path
+    outer, inner = path  # below, a null or absent parent means the nested field was not delivered either
 
-    def two_levels(payload: Mapping[str, Any]) -> bool:
+    if operator == "eq":
+
+        def nested_eq(payload: Mapping[str, Any]) -> bool:
+            parent = payload.get(outer)
+            return type(parent) is dict and parent.get(inner, _MISSING) == x
+
+        return nested_eq
+    if operator == "ne":
+
+        def nested_ne(payload: Mapping[str, Any]) -> bool:
+            parent = payload.get(outer)
+            return (
+                type(parent) is dict and (value := parent.get(inner, _MISSING)) is not _MISSING and value != x
+            )
+
+        return nested_ne
+    assert compare is not None
+
+    def nested_string(payload: Mapping[str, Any]) -> bool:
         parent = payload.get(outer)
-        if type(parent) is not dict:
-            return False
-        value = parent.get(inner, _MISSING)
-        if operator == "eq":
-            return value == x
-        if operator == "ne":
-            return value is not _MISSING and value != x
-        return type(value) is str and compare(value, x)  # type: ignore[misc]
+        return type(parent) is dict and type(value := parent.get(inner)) is str and compare(value, x)
 
-    return two_levels
+    return nested_string
 
 
 def _same_kind(a: Any, b: Any) -> bool:
