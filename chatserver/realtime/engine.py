@@ -7,9 +7,6 @@ every process's engine (this one included) through `_deliver`, the one fan-out p
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import heapq
-import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +17,7 @@ from graphql.language import DocumentNode
 
 from chatserver.realtime.broker import Broker, Publication
 from chatserver.realtime.compiler import CompiledSubscription, compile_subscription
+from chatserver.realtime.expiry import ExpirySweep
 from chatserver.realtime.hub import Hub, Subscriber
 from chatserver.realtime.metrics import RealtimeMetrics
 from chatserver.realtime.outbox import Outbox
@@ -35,7 +33,6 @@ CLOSE_UNAUTHORIZED = 4401
 # mutation can clash with it): every replica, this one included, applies them on its one delivery path,
 # in order with the publications made before them.
 CONTROL_FIELD = "!control"
-EXPIRY_SWEEP_SECONDS = 1.0  # how often the engine closes connections whose credentials expired
 
 
 class Connection(Protocol):
@@ -77,12 +74,7 @@ class RealtimeEngine:
         self._users_of: dict[Connection, set[str]] = {}
         self._subscribers_of: dict[str, dict[Subscriber, None]] = {}  # user sub -> its subscriptions
         self._removed_groups: dict[str, dict[str, int]] = {}  # user sub -> group -> removed at (epoch s)
-        # Expiry: one sweep over a heap of (deadline, seq, connection); the dict holds each connection's
-        # current deadline and callback, so entries of closed or re-armed connections are skipped.
-        self._expiry_heap: list[tuple[float, int, Connection]] = []
-        self._expiry: dict[Connection, tuple[float, Callable[[], None]]] = {}
-        self._expiry_seq = itertools.count()
-        self._sweeper: asyncio.Task[None] | None = None
+        self.expiry = ExpirySweep()  # credentials expiry: one sweep for every connection
         self._running = False
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -92,16 +84,12 @@ class RealtimeEngine:
         self.loop = asyncio.get_running_loop()
         await self.broker.start(self._deliver)
         self._running = True
-        self._sweeper = asyncio.create_task(self._sweep_expired_forever(), name="realtime-expiry-sweep")
+        self.expiry.start()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking publications, then close every connection with 1001 after it drains its queue."""
         self._running = False
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await self.expiry.stop()
         await self.broker.stop()
         await self.close_all(CLOSE_GOING_AWAY, "Server shutting down", grace)
 
@@ -284,37 +272,13 @@ class RealtimeEngine:
     # --- credentials expiry: one periodic sweep for every connection, whatever its protocol
 
     def watch_expiry(self, connection: Connection, expires_at: float, on_expiry: Callable[[], None]) -> None:
-        """Call `on_expiry()` within EXPIRY_SWEEP_SECONDS after `expires_at` (epoch seconds), unless the
-        connection is removed first. A later call for the same connection keeps the earlier deadline."""
-        if expires_at <= 0:
-            return
-        current = self._expiry.get(connection)
-        if current is not None and current[0] <= expires_at:
-            return
-        self._expiry[connection] = (expires_at, on_expiry)
-        heapq.heappush(self._expiry_heap, (expires_at, next(self._expiry_seq), connection))
+        """Call `on_expiry()` within a second after `expires_at` (epoch seconds), unless the connection is
+        removed first. A later call for the same connection keeps the earlier deadline."""
+        self.expiry.watch(connection, expires_at, on_expiry)
 
     def sweep_expired(self, now: float | None = None) -> int:
         """Close the connections whose deadline passed; returns how many."""
-        now = time.time() if now is None else now
-        heap, closed = self._expiry_heap, 0
-        while heap and heap[0][0] <= now:
-            deadline, _, connection = heapq.heappop(heap)
-            current = self._expiry.get(connection)
-            if current is None or current[0] != deadline:
-                continue  # closed meanwhile, or re-armed earlier
-            del self._expiry[connection]
-            closed += 1
-            try:
-                current[1]()
-            except Exception:
-                log.exception("closing an expired connection failed")
-        return closed
-
-    async def _sweep_expired_forever(self) -> None:
-        while True:
-            await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
-            self.sweep_expired()
+        return self.expiry.sweep(now)
 
     # --- connections
 
@@ -332,7 +296,7 @@ class RealtimeEngine:
     def remove_connection(self, connection: Connection) -> None:
         if self._connections.pop(connection, False) is None:
             self.metrics.connections -= 1
-        self._expiry.pop(connection, None)
+        self.expiry.forget(connection)
         for sub in self._users_of.pop(connection, ()):
             connections = self._by_user.get(sub)
             if connections is not None:

@@ -156,3 +156,16 @@ async def test_engine_expiry_sweep_keeps_the_earliest_deadline_and_forgets_close
     assert engine.sweep_expired(now=250) == 1 and late.expired == 1
     assert engine.sweep_expired(now=10_000) == 0  # each fires once; the stale heap entries are skipped
     assert (early.expired, late.expired, gone.expired) == (1, 1, 0)
+
+
+def test_expiry_sweep_stays_proportional_to_the_open_connections() -> None:
+    from chatserver.realtime.expiry import ExpirySweep
+
+    sweep = ExpirySweep()
+    fired: list[int] = []
+    for n in range(5000):  # connections that come and go long before their tokens expire
+        sweep.watch(n, 1_000_000 + n, lambda n=n: fired.append(n))
+        sweep.forget(n)
+    sweep.watch("open", 2_000_000, lambda: fired.append(-1))
+    assert len(sweep._heap) <= 2 * 1 + 1024 + 1
+    assert sweep.sweep(now=3_000_000) == 1 and fired == [-1]
