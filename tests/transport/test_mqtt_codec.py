@@ -33,6 +33,7 @@ from chatserver.transport.mqtt.packets import (
     Unsubscribe,
     Will,
 )
+from chatserver.transport.mqtt.session import TopicFrames
 
 ROUND_TRIPS: list[Packet] = [
     Connect("client-1"),
@@ -164,3 +165,10 @@ def test_mqtt_codec_decodes_an_unknown_protocol_level_for_the_session_to_refuse(
     packet = decode(0x10, body)
     assert isinstance(packet, Connect)
     assert (packet.protocol_name, packet.protocol_level) == ("MQTT", 5)
+
+
+def test_mqtt_topic_frames_encode_each_payload_for_every_topic() -> None:
+    first, second = TopicFrames("chatserver/a/1"), TopicFrames("chatserver/b/2")
+    for payload in ('{"data":{"x":"é"}}', '{"data":{"x":"second"}}'):
+        for frames, topic in ((first, "chatserver/a/1"), (second, "chatserver/b/2")):
+            assert frames.frame(payload) == encode(Publish(topic, payload.encode()))

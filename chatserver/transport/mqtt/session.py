@@ -69,11 +69,19 @@ class TopicFrames:
 
     __slots__ = ("block",)
 
+    # The engine frames one payload for every subscriber of a plan group in a row (on the event loop): the
+    # last payload's UTF-8 is kept, so a publish to N subscribers encodes it once, not N times.
+    _last_payload: str | None = None
+    _last_encoded = b""
+
     def __init__(self, topic: str) -> None:
         self.block = topic_block(topic)
 
     def frame(self, payload: str) -> bytes:
-        return publish_frame(self.block, payload.encode())
+        if payload is not TopicFrames._last_payload:
+            TopicFrames._last_encoded = payload.encode()
+            TopicFrames._last_payload = payload
+        return publish_frame(self.block, TopicFrames._last_encoded)
 
 
 class MqttCodec:
