@@ -103,6 +103,9 @@ class FastPath:
             _discard(run)
             self.counters.fell_back += 1
             return None
+        except BaseException:  # cancelled (the execution timeout, a closing socket): nothing left unawaited
+            _discard(run)
+            raise
         self.counters.taken += 1
         return data
 

@@ -9,6 +9,7 @@ answers exactly its `data` (and graphql-core had no errors), or declines so grap
 
 from __future__ import annotations
 
+import asyncio
 import json
 from enum import Enum
 from types import SimpleNamespace
@@ -137,6 +138,11 @@ class Query:
     def echo(self, text: str, times: int = 1) -> str:
         return text * times
 
+    @strawberry.field
+    async def never(self) -> str | None:
+        await asyncio.Event().wait()  # until cancelled
+        return None
+
 
 SCHEMA = strawberry.Schema(
     query=Query,
@@ -250,3 +256,15 @@ async def test_callers_of_another_mode_go_to_graphql_core() -> None:
     api_key_caller = SimpleNamespace(identity=SimpleNamespace(mode="API_KEY"))
     assert await fast_path.execute(compiled, operation, None, api_key_caller) is None
     assert await fast_path.execute(compiled, operation, None, CONTEXT) is not None
+
+
+async def test_cancellation_propagates_and_is_not_a_fallback() -> None:
+    """The execution timeout cancels a plan's pending resolvers; the fast path does not swallow it as a fallback."""
+    compiled = _compiled("{ never other: never items { id } }")
+    operation = compiled.operation(None)
+    assert operation is not None
+    fast_path = FastPath(SCHEMA)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await fast_path.execute(compiled, operation, None, CONTEXT)
+    assert (fast_path.counters.taken, fast_path.counters.fell_back) == (0, 0)
