@@ -12,6 +12,9 @@ concurrency 32:
 - user pool / API key / OIDC: the same read with an access token of the built-in pool, an `x-api-key`, an access
   token of the external issuer, all against the server with the three modes enabled.
 
+Then, in-process, the CPU time of the verification alone: `CredentialResolver.resolve_headers` called 20,000 times per
+credential kind on the server's event loop (caches warm, as for a client sending the same credential again).
+
 Verified tokens are cached by their text (signature checked once), an API key costs one HMAC and a dict lookup; what
 differs per line is the mode decision (reading the JWT's `iss` when two JWT issuers are enabled) and the cache paths.
 """
@@ -95,8 +98,9 @@ def _room(url: str, token: str) -> str:
     return response.json()["data"]["createRoom"]["id"]
 
 
-def run(duration: int) -> list[Line]:
+def run(duration: int) -> tuple[list[Line], list[tuple[str, float]]]:
     lines: list[Line] = []
+    costs: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-auth-") as scratch:
         work = Path(scratch)
         script = work / "read.lua"
@@ -108,6 +112,7 @@ def run(duration: int) -> list[Line]:
         with process(command, _server_env(work / "plain", port), url, work / "plain.log") as pid:
             token = _tokens(url, "plain")["accessToken"]
             body = json.dumps({"query": READ, "variables": {"id": _room(url, token)}})
+            wrk("warm-up", url, body, token, CONCURRENCY, 2, script, pid)  # discarded: caches, allocator
             lines.append(
                 wrk("user pool, the only mode", url, body, token, CONCURRENCY, duration, script, pid)
             )
@@ -139,29 +144,77 @@ def run(duration: int) -> list[Line]:
                 api_key = created.stdout.strip()
                 token = _tokens(url, "local")["accessToken"]
                 body = json.dumps({"query": READ, "variables": {"id": _room(url, token)}})
+                wrk("warm-up", url, body, token, CONCURRENCY, 2, script, pid)  # discarded
                 for name, credential in (
                     ("user pool (3 modes on)", token),
                     ("API key", api_key),
                     ("OIDC token", external),
                 ):
                     lines.append(wrk(name, url, body, credential, CONCURRENCY, duration, script, pid))
-    return lines
+            costs = micro(work, issuer_url, issuer, external)
+    return lines, costs
+
+
+MICRO_CALLS = 20_000
+
+
+def micro(work: Path, issuer_url: str, issuer: str, external: str) -> list[tuple[str, float]]:
+    """CPU microseconds per `CredentialResolver.resolve_headers` call (the whole verification a request pays), in-process
+    on the server's own event loop, each credential already seen once (the steady state: caches warm)."""
+    import time
+
+    from tests.helpers import on_server_loop
+    from tests.server import run_server
+
+    results: list[tuple[str, float]] = []
+    with run_server(
+        work / "micro",
+        auto_confirm=True,
+        additional_auth_modes=("API_KEY", "OPENID_CONNECT"),
+        oidc_issuer=issuer,
+        oidc_client_id="bench-external",
+    ) as server:
+        services = server.app.state.services
+        local = _tokens(server.url, "micro")["accessToken"]
+        key = on_server_loop(server, services.api_keys.create()).key
+
+        async def per_call(headers: dict[str, str]) -> float:
+            await services.credentials.resolve_headers(headers)
+            started = (
+                time.thread_time()
+            )  # CPU time of the loop thread: other work on the machine does not count
+            for _ in range(MICRO_CALLS):
+                await services.credentials.resolve_headers(headers)
+            return (time.thread_time() - started) / MICRO_CALLS * 1e6
+
+        for name, headers in (
+            ("user pool token", {"authorization": local}),
+            ("API key", {"x-api-key": key}),
+            ("OIDC token", {"authorization": external}),
+        ):
+            results.append((name, on_server_loop(server, per_call(headers), timeout=120)))
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per line")
     args = parser.parse_args()
-    lines = run(args.duration)
+    lines, costs = run(args.duration)
     print(
-        f"{'line':<28} {'conc':>4} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'bad':>5} {'server':>7} {'wrk':>6}"
+        f"{'line':<28} {'conc':>4} {'req/s':>9} {'req/CPU-s':>10} {'p50 ms':>7} {'p99 ms':>7} {'bad':>5} "
+        f"{'server':>7} {'wrk':>6}"
     )
     for line in lines:
+        per_cpu = line.requests_per_s / line.server_cpu if line.server_cpu else 0.0
         print(
-            f"{line.name:<28} {line.concurrency:>4} {line.requests_per_s:>9.0f} {line.p50_ms:>7.2f} "
-            f"{line.p99_ms:>7.2f} {line.bad:>5} {line.server_cpu:>6.0%} {line.client_cpu:>6.0%}"
+            f"{line.name:<28} {line.concurrency:>4} {line.requests_per_s:>9.0f} {per_cpu:>10.0f} "
+            f"{line.p50_ms:>7.2f} {line.p99_ms:>7.2f} {line.bad:>5} {line.server_cpu:>6.0%} {line.client_cpu:>6.0%}"
         )
-    print("(server and wrk: CPU share of one core each over the line)")
+    print("(server and wrk: CPU share of one core each over the line; req/CPU-s = req/s / server share)")
+    print(f"verification alone (CPU time), {MICRO_CALLS} calls each, warm caches:")
+    for name, microseconds in costs:
+        print(f"  {name:<18} {microseconds:6.1f} us per request")
 
 
 if __name__ == "__main__":
