@@ -56,7 +56,13 @@ async def subscribe(
 ) -> MqttSubscriber:
     """Handshake over HTTP, connect to the URL it hands out, CONNECT, SUBSCRIBE, wait for the SUBACK."""
     body = json.dumps({"query": query, "variables": {"roomId": room_id}}).encode()
-    status, answer = await handshakes.post_json("/graphql", body, {"Authorization": token})
+    try:
+        status, answer = await handshakes.post_json("/graphql", body, {"Authorization": token})
+    except (ConnectionError, asyncio.IncompleteReadError):  # the server closed it while idle: reopen, once
+        await handshakes.close()
+        fresh = await HttpConnection.open(host, port)
+        handshakes.reader, handshakes.writer = fresh.reader, fresh.writer
+        status, answer = await handshakes.post_json("/graphql", body, {"Authorization": token})
     if status != 200 or "errors" in answer:
         raise RuntimeError(f"handshake refused: {status} {answer}")
     (connection,) = answer["extensions"]["subscription"]["mqttConnections"]
