@@ -277,6 +277,23 @@ async def asyncio_to_thread(function: Any, *args: Any) -> Any:
     return await asyncio.to_thread(function, *args)
 
 
+# --- the MQTT handshake (aws-appsync 1.x): a subscription POSTed to /graphql
+
+
+def test_api_key_mqtt_handshake_grants_what_the_key_may_use(server: RunningServer, room: str) -> None:
+    reader = by_key(server, new_key(server).key)
+    granted = reader.execute(seed.ON_CREATE_MESSAGE_BY_ROOM_ID, {"roomId": room})
+    connections = granted["extensions"]["subscription"]["mqttConnections"]
+    assert connections and connections[0]["url"].startswith(server.ws_url)
+    refused = reader.execute(seed.ON_CREATE_AUDIO_SEGMENT, {"roomId": room})
+    assert "extensions" not in refused
+    assert refused["errors"][0]["errorType"] == "Unauthorized"
+    assert (
+        refused["errors"][0]["message"]
+        == "Not Authorized to access onCreateAudioSegment on type Subscription"
+    )
+
+
 # --- graphql-transport-ws and legacy graphql-ws
 
 
