@@ -90,7 +90,7 @@ class Settings:
     oidc_issuer: str = ""  # https://... (http:// on loopback only); discovery at <issuer>/.well-known/...
     oidc_client_id: str = ""  # checked against `aud` (ID tokens) or `client_id` (access tokens)
     oidc_groups_claim: str = "cognito:groups"
-    api_key_refresh_interval: int = 5  # seconds between reads of the API keys table (deletions on other replicas)
+    api_key_refresh_interval: int = 5  # seconds between reads of the API keys table (other replicas)
     smtp_url: str = ""  # smtp://user:pass@host:port?from=addr ; empty: codes go to the log
     log_level: str = "info"
     log_format: str = "text"
