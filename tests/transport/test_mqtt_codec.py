@@ -168,7 +168,8 @@ def test_mqtt_codec_decodes_an_unknown_protocol_level_for_the_session_to_refuse(
 
 
 def test_mqtt_topic_frames_encode_each_payload_for_every_topic() -> None:
-    first, second = TopicFrames("chatserver/a/1"), TopicFrames("chatserver/b/2")
-    for payload in ('{"data":{"x":"é"}}', '{"data":{"x":"second"}}'):
-        for frames, topic in ((first, "chatserver/a/1"), (second, "chatserver/b/2")):
+    topics = ("chatserver/a/1", "chatserver/b/2", "t", "chatserver/c/3")  # one of another length between
+    framers = [TopicFrames(topic) for topic in topics]
+    for payload in ('{"data":{"x":"é"}}', '{"data":{"x":"second"}}', '{"data":{"x":"' + "A" * 300 + '"}}'):
+        for frames, topic in zip(framers, topics, strict=True):
             assert frames.frame(payload) == encode(Publish(topic, payload.encode()))

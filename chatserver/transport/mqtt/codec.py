@@ -74,9 +74,14 @@ def topic_block(topic: str) -> bytes:
     return encode_string(topic)
 
 
+def publish_head(remaining_length: int) -> bytes:
+    """The fixed header of a QoS 0 PUBLISH whose topic block and payload are `remaining_length` bytes."""
+    return b"\x30" + encode_remaining_length(remaining_length)
+
+
 def publish_frame(block: bytes, payload: bytes) -> bytes:
     """A QoS 0 PUBLISH of `payload` to the topic whose `topic_block` is `block` (the fan-out's fast path)."""
-    return b"".join((b"\x30", encode_remaining_length(len(block) + len(payload)), block, payload))
+    return b"".join((publish_head(len(block) + len(payload)), block, payload))
 
 
 # --- encoding

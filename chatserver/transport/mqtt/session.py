@@ -19,7 +19,7 @@ from chatserver.transport.mqtt.codec import (
     PacketReader,
     PacketTooLarge,
     encode,
-    publish_frame,
+    publish_head,
     topic_block,
 )
 from chatserver.transport.mqtt.grants import GrantRefused, GrantSigner, MqttGrant
@@ -70,18 +70,26 @@ class TopicFrames:
     __slots__ = ("block",)
 
     # The engine frames one payload for every subscriber of a plan group in a row (on the event loop): the
-    # last payload's UTF-8 is kept, so a publish to N subscribers encodes it once, not N times.
+    # last payload's UTF-8 and fixed header are kept, so a publish to N subscribers encodes them once, not N
+    # times (the topics of one field all have the same length, hence the same remaining length).
     _last_payload: str | None = None
     _last_encoded = b""
+    _last_head = b""
+    _last_block_length = -1
 
     def __init__(self, topic: str) -> None:
         self.block = topic_block(topic)
 
     def frame(self, payload: str) -> bytes:
-        if payload is not TopicFrames._last_payload:
-            TopicFrames._last_encoded = payload.encode()
-            TopicFrames._last_payload = payload
-        return publish_frame(self.block, TopicFrames._last_encoded)
+        cls, block = TopicFrames, self.block
+        if payload is not cls._last_payload:
+            cls._last_encoded = payload.encode()
+            cls._last_payload = payload
+            cls._last_block_length = -1
+        if len(block) != cls._last_block_length:
+            cls._last_head = publish_head(len(block) + len(cls._last_encoded))
+            cls._last_block_length = len(block)
+        return cls._last_head + block + cls._last_encoded
 
 
 class MqttCodec:
