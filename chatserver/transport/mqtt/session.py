@@ -72,24 +72,20 @@ class TopicFrames:
     # The engine frames one payload for every subscriber of a plan group in a row (on the event loop): the
     # last payload's UTF-8 and fixed header are kept, so a publish to N subscribers encodes them once, not N
     # times (the topics of one field all have the same length, hence the same remaining length).
-    _last_payload: str | None = None
-    _last_encoded = b""
-    _last_head = b""
-    _last_block_length = -1
+    _last: tuple[str | None, bytes, int, bytes] = (None, b"", -1, b"")  # payload, UTF-8, block length, head
 
     def __init__(self, topic: str) -> None:
         self.block = topic_block(topic)
 
     def frame(self, payload: str) -> bytes:
-        cls, block = TopicFrames, self.block
-        if payload is not cls._last_payload:
-            cls._last_encoded = payload.encode()
-            cls._last_payload = payload
-            cls._last_block_length = -1
-        if len(block) != cls._last_block_length:
-            cls._last_head = publish_head(len(block) + len(cls._last_encoded))
-            cls._last_block_length = len(block)
-        return cls._last_head + block + cls._last_encoded
+        block = self.block
+        last_payload, encoded, block_length, head = TopicFrames._last
+        if payload is not last_payload or len(block) != block_length:
+            if payload is not last_payload:
+                encoded = payload.encode()
+            head = publish_head(len(block) + len(encoded))
+            TopicFrames._last = (payload, encoded, len(block), head)
+        return head + block + encoded
 
 
 class MqttCodec:
