@@ -3,6 +3,7 @@
     python -m bench.fanout                  # the full run (a few minutes), prints a table
     python -m bench.fanout --quick          # N = 1 and 100 only
     python -m bench.fanout --json out.json  # also write every figure
+    python -m bench.fanout --filters        # N = 1000: no filter, the roomId argument, `filter` (issue 10)
 
 For each server (a real `python -m chatserver serve` process, then bench/reference_ws.py), and each N, a fresh
 server process is pinned to CPU 0 and N AppSync-protocol subscribers are opened from separate client processes
