@@ -202,16 +202,6 @@ class AccountsRepository:
             )
             return bool(result.rowcount)
 
-    async def remove_from_group(self, sub: str, group: str) -> bool:
-        """Take the account out of the group; False when it was not a member."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                delete(account_groups).where(
-                    and_(account_groups.c.sub == sub, account_groups.c.group_name == group)
-                )
-            )
-            return bool(result.rowcount)
-
     # --- codes ---
 
     async def put_code(self, sub: str, purpose: str, code_hash: str, expires_at: int) -> None:
