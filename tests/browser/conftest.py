@@ -35,7 +35,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "scree
 EXPECT_TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread until it stops, which would
+# break later tests that call asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)"
