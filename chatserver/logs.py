@@ -27,8 +27,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class QueryStringRedactor(logging.Filter):
+    """Drops query strings from uvicorn's WebSocket lines: they carry credentials (AppSync's `header=`, the
+    short-lived `/mqtt?token=`), which do not belong in a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "?" in a for a in record.args):
+            record.args = tuple(_without_query(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _without_query(text: str) -> str:
+    path, sep, _ = text.partition("?")
+    return f"{path}?[redacted]" if sep and path.startswith("/") else text
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(QueryStringRedactor())
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -116,7 +116,8 @@ def _operation_parts(payload: Any) -> tuple[str, dict[str, Any] | None, str | No
 
 
 def _is_subscription(executor: Any, query: str, operation_name: str | None) -> bool:
-    operation = executor.compile(query).operation(operation_name)  # cached: execute compiles it again for free
+    # cached: execute compiles it again for free
+    operation = executor.compile(query).operation(operation_name)
     return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
