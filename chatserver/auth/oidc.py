@@ -9,8 +9,6 @@ other modes never wait for it. Verified tokens are cached by their text, so a si
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import ipaddress
 import json
@@ -28,6 +26,7 @@ from jose import jwk
 from jose.exceptions import JOSEError
 
 from chatserver.auth.identity import Identity
+from chatserver.auth.jws_parts import is_int, parse_compact_jws
 from chatserver.auth.modes import AuthMode, strip_bearer
 from chatserver.errors import UnauthorizedException
 
@@ -39,7 +38,6 @@ FETCH_TIMEOUT_SECONDS = 3.0
 UNKNOWN_KID_REFETCH_SECONDS = 60.0  # an unknown kid fetches the JWKS again at most this often
 NO_KEYS_RETRY_SECONDS = 5.0  # while no keys were ever loaded, how often a request may try again
 MAX_DOCUMENT_BYTES = 512 * 1024
-MAX_TOKEN_CHARS = 16_384
 CACHE_SIZE = 10_000
 USERNAME_CLAIMS = ("cognito:username", "username", "preferred_username")
 _LOOPBACK_NAMES = {"localhost"}
@@ -126,12 +124,12 @@ class OidcVerifier:
         if now >= identity.expires_at:
             raise UnauthorizedException(UnauthorizedException.EXPIRED)
         not_before = identity.claims.get("nbf")
-        if _is_int(not_before) and now < not_before:
+        if is_int(not_before) and now < not_before:
             raise UnauthorizedException(UnauthorizedException.INVALID)
         return identity
 
     async def _verify_signed(self, token: str) -> Identity:
-        header, claims, signing_input, signature = _parse(token)
+        header, claims, signing_input, signature = parse_compact_jws(token)
         algorithm, kid = header.get("alg"), header.get("kid")
         if algorithm not in ALGORITHMS or not isinstance(kid, str):
             raise UnauthorizedException(UnauthorizedException.INVALID)
@@ -182,7 +180,7 @@ class OidcVerifier:
             and client_ok
             and isinstance(sub, str)
             and sub
-            and _is_int(exp)
+            and is_int(exp)
             and token_use in (None, "id", "access")
         ):
             raise UnauthorizedException(UnauthorizedException.INVALID)
@@ -199,7 +197,7 @@ class OidcVerifier:
             username=username,
             groups=frozenset(groups),
             token_use=token_use if isinstance(token_use, str) else "id",
-            issued_at=iat if _is_int(iat) else 0,
+            issued_at=iat if is_int(iat) else 0,
             expires_at=exp,
             claims=MappingProxyType(claims),
             mode=AuthMode.OPENID_CONNECT.value,
@@ -256,26 +254,3 @@ def _parse_jwks(document: Mapping[str, Any]) -> dict[str, _Key]:
         except (JOSEError, ValueError, TypeError, KeyError) as error:
             log.warning("skipping OIDC key %s: %s", entry.get("kid"), error)
     return keys
-
-
-def _parse(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
-    parts = token.split(".")
-    if len(token) > MAX_TOKEN_CHARS or len(parts) != 3 or not token.isascii():
-        raise UnauthorizedException(UnauthorizedException.UNPARSABLE)
-    try:
-        header = json.loads(_b64decode(parts[0]))
-        claims = json.loads(_b64decode(parts[1]))
-        signature = _b64decode(parts[2])
-    except (ValueError, binascii.Error):
-        raise UnauthorizedException(UnauthorizedException.UNPARSABLE) from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise UnauthorizedException(UnauthorizedException.UNPARSABLE)
-    return header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
-
-
-def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

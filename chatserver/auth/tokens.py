@@ -6,9 +6,6 @@ token string): its RSA signature is checked once, while expiry and revocation ar
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 import uuid
 from collections import OrderedDict
@@ -20,13 +17,13 @@ from typing import Any
 from jose import jws
 
 from chatserver.auth.identity import Identity
+from chatserver.auth.jws_parts import is_int, parse_compact_jws
 from chatserver.auth.keys import ALGORITHM, SigningKeys
 from chatserver.auth.revocations import Revocations
 from chatserver.errors import UnauthorizedException
 
 ACCESS_SCOPE = "aws.cognito.signin.user.admin"
 GROUPS_CLAIM = "cognito:groups"
-MAX_TOKEN_CHARS = 16_384
 DEFAULT_CACHE_SIZE = 10_000
 EVENT_NAMESPACE = uuid.UUID("5a4c3a52-1d0e-4c52-9f0e-6368617473e7")
 
@@ -193,7 +190,7 @@ class TokenVerifier:
         return verified.identity
 
     def _verify_signed(self, token: str) -> _Verified:
-        header, claims, signing_input, signature = _parse(token)
+        header, claims, signing_input, signature = parse_compact_jws(token)
         if header.get("alg") != ALGORITHM:
             raise UnauthorizedException(UnauthorizedException.INVALID)
         kid = header.get("kid")
@@ -220,8 +217,8 @@ class TokenVerifier:
             and claims.get("iss") == self._issuer
             and isinstance(sub, str)
             and isinstance(username, str)
-            and _is_int(exp)
-            and _is_int(auth_time)
+            and is_int(exp)
+            and is_int(auth_time)
             and _is_strings(groups)
         ):
             raise UnauthorizedException(UnauthorizedException.INVALID)
@@ -231,7 +228,7 @@ class TokenVerifier:
             username=username,
             groups=frozenset(groups),
             token_use=token_use,
-            issued_at=iat if _is_int(iat) else 0,
+            issued_at=iat if is_int(iat) else 0,
             expires_at=exp,
             claims=MappingProxyType(claims),
         )
@@ -250,32 +247,6 @@ def _strip_scheme(authorization: str | None) -> str:
     if token[:7].lower() == "bearer ":
         token = token[7:].strip()
     return token
-
-
-def _parse(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
-    """Split and decode a compact JWS; anything that is not one is 'Unable to parse JWT token.'"""
-    parts = token.split(".")
-    if len(token) > MAX_TOKEN_CHARS or len(parts) != 3:
-        raise UnauthorizedException(UnauthorizedException.UNPARSABLE)
-    try:
-        header = json.loads(_b64decode(parts[0]))
-        claims = json.loads(_b64decode(parts[1]))
-        signature = _b64decode(parts[2])
-    except (ValueError, binascii.Error):
-        raise UnauthorizedException(UnauthorizedException.UNPARSABLE) from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise UnauthorizedException(UnauthorizedException.UNPARSABLE)
-    return header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
-
-
-def _b64decode(segment: str) -> bytes:
-    if not segment.isascii():
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_strings(values: object) -> bool:
