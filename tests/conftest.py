@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth.flows import CodeLog, watching_codes
 from tests.databases import fresh_database_url
 from tests.server import RunningServer, run_server
 
@@ -21,6 +22,13 @@ def manual_confirm_server(tmp_path: Path) -> Iterator[RunningServer]:
     """A fresh server that requires confirmation codes (written to the log)."""
     with run_server(tmp_path / "data", auto_confirm=False) as running:
         yield running
+
+
+@pytest.fixture
+def codes() -> Iterator[CodeLog]:
+    """Confirmation and reset codes as the default sender writes them to the server log."""
+    with watching_codes() as handler:
+        yield handler
 
 
 @pytest.fixture

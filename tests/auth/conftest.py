@@ -1,24 +1,11 @@
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.auth.flows import CODES_LOGGER, CodeLog
 from tests.server import RunningServer, run_server
-
-
-@pytest.fixture
-def codes() -> Iterator[CodeLog]:
-    handler = CodeLog()
-    logger = logging.getLogger(CODES_LOGGER)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
 
 
 @pytest.fixture

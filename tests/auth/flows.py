@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -31,6 +33,18 @@ class CodeLog(logging.Handler):
             found = [m.group(1) for m in map(pattern.match, self.messages) if m]
         assert found, f"no {kind} for {username} in the log: {self.messages}"
         return found[-1]
+
+
+@contextmanager
+def watching_codes() -> Iterator[CodeLog]:
+    """The codes the server writes to its log while the block runs."""
+    handler = CodeLog()
+    logger = logging.getLogger(CODES_LOGGER)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
 
 
 def post(client: httpx.Client, path: str, body: Any, **kwargs: Any) -> httpx.Response:

@@ -6,7 +6,6 @@ Every page is kept offline: requests to anything but the server under test are a
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,8 +15,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
-
-from tests.auth.flows import CODES_LOGGER, CodeLog
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,15 +87,3 @@ def screenshot(page: Page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
     return path
-
-
-@pytest.fixture
-def codes() -> Iterator[CodeLog]:
-    """Confirmation codes as the default sender writes them to the server log."""
-    handler = CodeLog()
-    logger = logging.getLogger(CODES_LOGGER)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)

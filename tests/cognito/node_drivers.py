@@ -7,7 +7,6 @@ pool settings the clients are configured with (pool id, client id, endpoint).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 from jose import jwt
 
-from tests.auth.flows import CODES_LOGGER, CodeLog
+from tests.auth.flows import CodeLog, watching_codes
 from tests.helpers import AMZ_USER_AGENT, GET_ROOMS, LIST_ROOMS
 from tests.node_clients import NodeScript
 from tests.server import RunningServer, run_server
@@ -147,14 +146,8 @@ def cognito_world(data_dir: Path, **settings: object) -> Iterator[CognitoWorld]:
     Every test signs in from 127.0.0.1 and some refuse a wrong password on purpose: the per-address failure limit
     is raised so one test's refusals cannot lock out the next (tests/auth covers the throttle itself).
     """
-    codes = CodeLog()
-    logger = logging.getLogger(CODES_LOGGER)
-    logger.addHandler(codes)
-    try:
-        with run_server(data_dir, signin_max_failures=100, **settings) as server:
-            yield CognitoWorld(server, codes)
-    finally:
-        logger.removeHandler(codes)
+    with watching_codes() as codes, run_server(data_dir, signin_max_failures=100, **settings) as server:
+        yield CognitoWorld(server, codes)
 
 
 def wait_until_expired(token: str, limit_seconds: float = 30.0) -> None:
