@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,6 +16,7 @@ from chatserver.auth.accounts import AccountService
 from chatserver.auth.codes import build_code_sender
 from chatserver.auth.group_admin import GroupAdmin
 from chatserver.auth.keys import SigningKeys
+from chatserver.auth.modes import AuthMode, CredentialResolver
 from chatserver.auth.revocation_sync import RevocationSync
 from chatserver.auth.revocations import Revocations
 from chatserver.auth.signout_feed import SignoutFeed
@@ -32,13 +32,21 @@ from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.rooms import RoomsRepository
 from chatserver.persistence.users import UsersRepository
 from chatserver.schema import build_schema
+from chatserver.schema.permissions import AuthRules
 from chatserver.secrets import derive_key, load_or_create_secret, make_private_dir
+from chatserver.services import Services
 from chatserver.storage.local import LocalDirectoryStore
 from chatserver.storage.service import FileService
 from chatserver.storage.signing import UrlSigner
+from chatserver.transport.state import AppServices
 
 if TYPE_CHECKING:
+    import strawberry
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from chatserver.auth.api_keys import ApiKeyService
+    from chatserver.auth.oidc import OidcVerifier
+    from chatserver.realtime.engine import RealtimeEngine
 
 log = logging.getLogger("chatserver")
 
@@ -56,34 +64,10 @@ CORS_ALLOWED_HEADERS = [
 ]
 
 
-@dataclass(slots=True)
-class Services:
-    """Everything the transports reach through `request.app.state.services` once the lifespan runs."""
-
-    settings: Settings
-    engine: AsyncEngine
-    page_tokens: PageTokens
-    users: UsersRepository
-    # Filled in by open_services as each part is built (typed Any to keep this module import-light).
-    rooms: Any = None
-    messages: Any = None
-    accounts: Any = None  # chatserver.auth.accounts.AccountService
-    verifier: Any = None  # chatserver.auth.tokens.TokenVerifier
-    keys: Any = None  # chatserver.auth.keys.SigningKeys
-    files: Any = None
-    realtime: Any = None
-    schema: Any = None
-    executor: Any = None
-    groups: Any = None  # chatserver.auth.group_admin.GroupAdmin: removing group members
-    mqtt_grants: Any = None  # chatserver.transport.mqtt.grants.GrantSigner (legacy MQTT subscriptions)
-    credentials: Any = None  # chatserver.auth.modes.CredentialResolver: every transport's one way in
-    auth_rules: Any = None  # chatserver.schema.permissions.AuthRules: which fields each auth mode may use
-    api_keys: Any = None  # chatserver.auth.api_keys.ApiKeyService, when API_KEY is enabled
-    oidc: Any = None  # chatserver.auth.oidc.OidcVerifier, when OPENID_CONNECT is enabled
-
-
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, metrics: ServerMetrics | None = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, metrics: ServerMetrics | None = None
+) -> AsyncIterator[AppServices]:
     """Open database, auth, broker and engine in order; close them in reverse."""
     make_private_dir(settings.data_dir)
     engine = create_engine(settings.resolved_database_url)
@@ -94,24 +78,16 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
         secret = load_or_create_secret(settings.data_dir / "url-signing-secret")
         # One stored secret, one derived key per use, so a MAC made for one purpose never passes for another.
         page_token_key, url_key = derive_key(secret, "page-tokens"), derive_key(secret, "presigned-urls")
-        services = Services(
-            settings=settings,
-            engine=engine,
-            page_tokens=PageTokens(page_token_key),
-            users=UsersRepository(engine),
-        )
+        users = UsersRepository(engine)
         # --- auth (chatserver/auth) ---
         keys = await asyncio.to_thread(SigningKeys.load_or_create, settings.jwt_key_path)
         account_store = AccountsRepository(engine)
         revocations = Revocations(await account_store.revocations())
-        services.keys = keys
-        services.verifier = TokenVerifier(
-            keys, revocations, issuer=settings.issuer, client_id=settings.client_id
-        )
-        services.accounts = AccountService(
+        verifier = TokenVerifier(keys, revocations, issuer=settings.issuer, client_id=settings.client_id)
+        accounts = AccountService(
             settings=settings,
             store=account_store,
-            users=services.users,
+            users=users,
             issuer=TokenIssuer(
                 keys,
                 issuer=settings.issuer,
@@ -119,108 +95,153 @@ async def open_services(settings: Settings, metrics: ServerMetrics | None = None
                 id_token_ttl=settings.id_token_ttl,
                 access_token_ttl=settings.access_token_ttl,
             ),
-            verifier=services.verifier,
+            verifier=verifier,
             revocations=revocations,
             code_secret=load_or_create_secret(settings.data_dir / "code-secret"),
             handshake_secret=secret,
             sender=build_code_sender(settings.smtp_url),
         )
         # --- rooms, messages, files ---
-        services.rooms = RoomsRepository(engine)
-        services.messages = await stack.enter_async_context(MessagesRepository(engine).running())
+        messages = await stack.enter_async_context(MessagesRepository(engine).running())
         signer = UrlSigner(url_key)
         store = LocalDirectoryStore(settings.data_dir / "files", settings.resolved_public_url, signer)
-        services.files = await stack.enter_async_context(
+        files = await stack.enter_async_context(
             FileService(
                 settings=settings, repository=FilesRepository(engine), store=store, signer=signer
             ).running()
         )
         # --- schema and realtime engine (one schema object for both) ---
-        services.schema = build_schema()
-        services.realtime = _build_realtime(settings, services.schema)
-        if metrics is not None:  # /metrics reads the engine's counters; the broker wrapper times fan-out
-            metrics.realtime = services.realtime.metrics
-            services.realtime.broker = metrics.instrument(services.realtime.broker)
-        await services.realtime.start()
-        stack.push_async_callback(services.realtime.stop)  # closes every socket with 1001 after draining
-        services.accounts.signout_listeners.append(services.realtime.disconnect_user)
-        # A group removal ends, on every replica, the subscriptions that needed the group.
-        services.groups = GroupAdmin(account_store)
-        services.groups.removal_listeners.append(services.realtime.end_group_subscriptions)
-        if SignoutFeed.supported(services.realtime.broker):  # scale-out: sign-outs reach every replica
-            feed = SignoutFeed(services.realtime.broker, revocations, services.realtime.disconnect_user)
-            feed.start()
-            stack.push_async_callback(feed.stop)
-            services.accounts.signout_listeners.append(feed.announce)
-        # Sign-out notices are at-most-once; the accounts table is the truth, read again every few seconds.
-        await stack.enter_async_context(
-            RevocationSync(
-                account_store,
-                revocations,
-                services.realtime.disconnect_user,
-                interval=settings.revocation_sync_interval,
-                token_lifetime=max(settings.id_token_ttl, settings.access_token_ttl),
-            ).running()
+        schema = build_schema()
+        realtime = await _open_realtime(settings, schema, metrics, stack)
+        groups = GroupAdmin(account_store)
+        await _end_sessions_on_signout(
+            settings, stack, accounts, groups, account_store, revocations, realtime
         )
         # --- auth modes (SPEC section 13): one credential resolver for every transport ---
-        await _open_auth_modes(settings, services, stack, derive_key(secret, "api-keys"))
+        api_keys, oidc = await _open_auth_modes(
+            settings, engine, realtime, stack, derive_key(secret, "api-keys")
+        )
+        credentials = CredentialResolver(
+            default_mode=AuthMode(settings.auth_mode),
+            modes=frozenset(AuthMode(name) for name in settings.auth_modes),
+            user_pool=verifier,
+            user_pool_issuer=settings.issuer,
+            api_keys=api_keys,
+            oidc=oidc,
+        )
+        services = Services(
+            settings=settings,
+            engine=engine,
+            page_tokens=PageTokens(page_token_key),
+            users=users,
+            rooms=RoomsRepository(engine),
+            messages=messages,
+            accounts=accounts,
+            verifier=verifier,
+            keys=keys,
+            files=files,
+            realtime=realtime,
+            schema=schema,
+            groups=groups,
+            credentials=credentials,
+            api_keys=api_keys,
+            oidc=oidc,
+        )
         # --- executor: every transport's one execution path; it publishes to the real-time engine ---
-        services.executor = Executor(services.schema, services, services.realtime)
+        auth_rules = AuthRules(schema, settings.auth_mode)
+        executor = Executor(schema, services, realtime, auth_rules)
         # --- legacy subscriptions over MQTT: the handshake's signed URLs (a key of their own) ---
         from chatserver.transport.mqtt.grants import GrantSigner
 
-        services.mqtt_grants = GrantSigner(derive_key(secret, "mqtt-urls"), settings.mqtt_url_ttl)
-        yield services
+        mqtt_grants = GrantSigner(derive_key(secret, "mqtt-urls"), settings.mqtt_url_ttl)
+        yield AppServices.around(services, executor=executor, auth_rules=auth_rules, mqtt_grants=mqtt_grants)
+
+
+async def _open_realtime(
+    settings: Settings,
+    schema: strawberry.Schema,
+    metrics: ServerMetrics | None,
+    stack: contextlib.AsyncExitStack,
+) -> RealtimeEngine:
+    """The engine over the configured broker, started; it stops (closing every socket with 1001) with the stack."""
+    from chatserver.realtime.broker import create_broker
+    from chatserver.realtime.engine import RealtimeEngine
+    from chatserver.schema.links import subscription_links
+
+    realtime = RealtimeEngine(
+        schema=schema._schema,
+        links=subscription_links(schema),
+        broker=create_broker(settings.broker_url, settings.broker_prefix),
+        max_payload_bytes=settings.max_audio_bytes,
+    )
+    if metrics is not None:  # /metrics reads the engine's counters; the broker wrapper times fan-out
+        metrics.realtime = realtime.metrics
+        realtime.broker = metrics.instrument(realtime.broker)
+    await realtime.start()
+    stack.push_async_callback(realtime.stop)  # closes every socket with 1001 after draining
+    return realtime
+
+
+async def _end_sessions_on_signout(
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    accounts: AccountService,
+    groups: GroupAdmin,
+    account_store: AccountsRepository,
+    revocations: Revocations,
+    realtime: RealtimeEngine,
+) -> None:
+    """Sign-outs and group removals end the live subscriptions they concern, on this and every other replica."""
+    accounts.signout_listeners.append(realtime.disconnect_user)
+    # A group removal ends, on every replica, the subscriptions that needed the group.
+    groups.removal_listeners.append(realtime.end_group_subscriptions)
+    if SignoutFeed.supported(realtime.broker):  # scale-out: sign-outs reach every replica
+        feed = SignoutFeed(realtime.broker, revocations, realtime.disconnect_user)
+        feed.start()
+        stack.push_async_callback(feed.stop)
+        accounts.signout_listeners.append(feed.announce)
+    # Sign-out notices are at-most-once; the accounts table is the truth, read again every few seconds.
+    await stack.enter_async_context(
+        RevocationSync(
+            account_store,
+            revocations,
+            realtime.disconnect_user,
+            interval=settings.revocation_sync_interval,
+            token_lifetime=max(settings.id_token_ttl, settings.access_token_ttl),
+        ).running()
+    )
 
 
 async def _open_auth_modes(
-    settings: Settings, services: Services, stack: contextlib.AsyncExitStack, api_key_secret: bytes
-) -> None:
-    """The API-key cache and the OIDC key fetcher (each only when its mode is enabled), the resolver, the rules."""
-    from chatserver.auth.modes import AuthMode, CredentialResolver
-    from chatserver.schema.permissions import AuthRules
-
+    settings: Settings,
+    engine: AsyncEngine,
+    realtime: RealtimeEngine,
+    stack: contextlib.AsyncExitStack,
+    api_key_secret: bytes,
+) -> tuple[ApiKeyService | None, OidcVerifier | None]:
+    """The API-key cache and the OIDC key fetcher, each only when its mode is enabled."""
     modes = frozenset(AuthMode(name) for name in settings.auth_modes)
+    api_keys: ApiKeyService | None = None
+    oidc: OidcVerifier | None = None
     if AuthMode.API_KEY in modes:
         from chatserver.auth.api_keys import ApiKeyService
         from chatserver.persistence.api_keys import ApiKeysRepository
 
         service = ApiKeyService(
-            ApiKeysRepository(services.engine),
+            ApiKeysRepository(engine),
             api_key_secret,
             refresh_interval=settings.api_key_refresh_interval,
-            disconnect=services.realtime.disconnect_user,
+            disconnect=realtime.disconnect_user,
         )
-        services.api_keys = await stack.enter_async_context(service.running())
+        api_keys = await stack.enter_async_context(service.running())
     if AuthMode.OPENID_CONNECT in modes:
         from chatserver.auth.oidc import OidcVerifier
 
         verifier = OidcVerifier(
             settings.oidc_issuer, settings.oidc_client_id, groups_claim=settings.oidc_groups_claim
         )
-        services.oidc = await stack.enter_async_context(verifier.running())
-    services.credentials = CredentialResolver(
-        default_mode=AuthMode(settings.auth_mode),
-        modes=modes,
-        user_pool=services.verifier,
-        user_pool_issuer=settings.issuer,
-        api_keys=services.api_keys,
-        oidc=services.oidc,
-    )
-    services.auth_rules = AuthRules(services.schema, settings.auth_mode)
-
-
-def _build_realtime(settings: Settings, schema: Any) -> Any:
-    from chatserver.realtime.broker import create_broker
-    from chatserver.realtime.engine import RealtimeEngine
-    from chatserver.schema.links import subscription_links
-
-    return RealtimeEngine(
-        schema=schema._schema,
-        links=subscription_links(schema),
-        broker=create_broker(settings.broker_url, settings.broker_prefix),
-        max_payload_bytes=settings.max_audio_bytes,
-    )
+        oidc = await stack.enter_async_context(verifier.running())
+    return api_keys, oidc
 
 
 def create_app(settings: Settings) -> Starlette:

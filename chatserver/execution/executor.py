@@ -20,10 +20,10 @@ from chatserver.metrics import count_error, new_request_id
 from chatserver.realtime.publisher import MutationPublisher
 from chatserver.schema.context import ReadBudget, RequestContext
 from chatserver.schema.links import subscription_links
-from chatserver.schema.permissions import ModeGuard
+from chatserver.schema.permissions import AuthRules, ModeGuard
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.services import Services
 
 log = logging.getLogger("chatserver.executor")
 
@@ -33,9 +33,18 @@ GraphQLResponse = dict[str, Any]
 class Executor:
     """One execution path for HTTP and WebSocket: compile (cached), execute, publish linked mutations."""
 
-    def __init__(self, schema: strawberry.Schema, services: Services, publisher: MutationPublisher) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        services: Services,
+        publisher: MutationPublisher,
+        auth_rules: AuthRules | None = None,
+    ) -> None:
         self._graphql_schema = schema._schema
         self._services = services
+        self.auth_rules = (
+            auth_rules if auth_rules is not None else AuthRules(schema, services.settings.auth_mode)
+        )
         self._publisher = publisher
         self._timeout = services.settings.execution_timeout
         self.documents = DocumentCache(self._graphql_schema, services.settings)
@@ -145,8 +154,8 @@ class Executor:
     def _mode_guard(self, compiled: CompiledDocument, mode: str) -> list[ModeGuard] | None:
         """A guard for the fields of this document the caller's auth mode may not use; None when there are none
         (the common case: the default mode, for which nothing in the schema is refused)."""
-        rules = self._services.auth_rules
-        if rules is None or not rules.denied(mode):
+        rules = self.auth_rules
+        if not rules.denied(mode):
             return None
         denied = compiled.denied.get(mode)
         if denied is None:

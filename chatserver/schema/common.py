@@ -16,8 +16,8 @@ R = TypeVar("R")
 API_KEY_MODE = "API_KEY"
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
     from chatserver.auth.identity import Identity
+    from chatserver.services import Services
 
 
 @strawberry.enum

@@ -9,7 +9,7 @@ from chatserver.auth.identity import Identity
 from chatserver.errors import ResolverExecutionLimitReached
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.services import Services
 
 
 class ReadBudget:
