@@ -5,15 +5,22 @@ connect deadline, the maximum age, sign-out (the engine's `disconnect_user`), an
 topic's subscription is checked and fed exactly as a WebSocket `start` is. This module only turns packets into
 those calls: CONNECT checks the signed URL (grants.py) and the client id, SUBSCRIBE accepts the topics the URL
 handed out, PUBLISH frames go out through the engine's one fan-out path (`TopicFrames`).
+
+MQTT has no error or `complete` packet a server may send, so the ends other protocols announce are closes here:
+credentials that expire (the grant carries their `exp`) close with 4401 through the engine's expiry sweep, and a
+server-side end (room deleted, group removed) closes the connection once it has no subscription left (4410), so
+the client's connection-lost handler runs (aws-appsync 1.x errors that subscription's observers).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import weakref
 from collections.abc import MutableMapping
 from typing import Any
 
+from chatserver.realtime.hub import Subscriber
 from chatserver.transport.mqtt.codec import (
     MalformedPacket,
     PacketReader,
@@ -55,6 +62,10 @@ CLOSE_POLICY_VIOLATION = 1008  # CONNECT refused (after its CONNACK), or the cli
 CLOSE_TOO_BIG = 1009  # a packet's remaining length is over MAX_INCOMING_PACKET_BYTES
 CLOSE_TIMEOUT = 4408  # no CONNECT in time, or nothing received for 1.5 x the keep-alive
 CLOSE_TAKEN_OVER = 4409  # a newer connection with the same client id took over (MQTT's rule)
+CLOSE_UNAUTHORIZED = 4401  # the ID/access token the handshake was made with expired (as on every protocol)
+CLOSE_SUBSCRIPTIONS_ENDED = 4410  # the server ended the connection's last subscription (room deleted, ...)
+EXPIRED_REASON = "Unauthorized: token expired"
+ENDED_REASON = "Subscription ended by the server"
 
 Clients = MutableMapping[str, Session]  # client id -> its live session, on this replica
 
@@ -176,6 +187,9 @@ class MqttCodec:
         if self._revoked(grant):
             self._refuse(session, ConnectCode.NOT_AUTHORIZED, "Not authorized: signed out")
             return
+        if 0 < grant.token_expires_at <= time.time():
+            self._refuse(session, ConnectCode.NOT_AUTHORIZED, "Not authorized: token expired")
+            return
         if connect.client_id != grant.client_id:
             self._refuse(session, ConnectCode.IDENTIFIER_REJECTED, "Client id does not match the URL")
             return
@@ -188,6 +202,7 @@ class MqttCodec:
         self._clients[grant.client_id] = session
         session.acknowledge(grant.identity())
         session.send_bytes(encode(ConnAck(ConnectCode.ACCEPTED)))
+        session.engine.watch_expiry(session, grant.token_expires_at, lambda: self.expired(session))
         if connect.keep_alive:
             session.watch_idle(
                 connect.keep_alive * KEEPALIVE_FACTOR,
@@ -218,6 +233,9 @@ class MqttCodec:
                 codes.append(refused)
                 continue
             session.subscribe(prepared)
+            subscriber = session.subscriptions.get(topic)
+            if subscriber is not None:  # the server's end of it: see _ended_by_server
+                subscriber.end = lambda ended, topic=topic: self._ended_by_server(session, topic, ended)
             codes.append(0)
         session.send_bytes(encode(SubAck(subscribe.packet_id, tuple(codes))))
 
@@ -233,6 +251,18 @@ class MqttCodec:
 
     def init_timeout(self, session: Session) -> None:
         session.disconnect(CLOSE_TIMEOUT, "No CONNECT in time")
+
+    def expired(self, session: Session) -> None:
+        """The engine's expiry sweep: the credentials behind the handshake expired."""
+        if session.state is State.READY or session.state is State.CONNECTING:
+            session.disconnect(CLOSE_UNAUTHORIZED, EXPIRED_REASON)
+
+    def _ended_by_server(self, session: Session, topic: str, subscriber: Subscriber) -> None:
+        """A server-side end (room deleted, group removed): the topic stops, and a connection left with no
+        subscription closes, since MQTT cannot tell a client that one topic ended."""
+        session.end_subscription(topic, subscriber)
+        if session.state is State.READY and not session.subscriptions:
+            session.disconnect(CLOSE_SUBSCRIPTIONS_ENDED, ENDED_REASON)
 
     # --- helpers
 
