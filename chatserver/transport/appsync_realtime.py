@@ -12,7 +12,8 @@ from urllib.parse import unquote
 
 from chatserver.errors import UnauthorizedException
 from chatserver.transport.json_codec import loads_strict
-from chatserver.transport.session import Session, StartRefused
+from chatserver.transport.session import Session
+from chatserver.transport.session_operations import StartRefused
 
 SUBPROTOCOL = "graphql-ws"
 HEADER_SUBPROTOCOL_PREFIX = "header-"

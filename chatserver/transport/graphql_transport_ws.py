@@ -6,7 +6,8 @@ import json
 from typing import Any, Literal, NotRequired, TypedDict
 
 from chatserver.errors import UnauthorizedException
-from chatserver.transport.session import Session, StartRefused
+from chatserver.transport.session import Session
+from chatserver.transport.session_operations import StartRefused
 
 SUBPROTOCOL = "graphql-transport-ws"
 

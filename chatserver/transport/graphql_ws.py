@@ -7,7 +7,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from chatserver.errors import UnauthorizedException
 from chatserver.transport.graphql_transport_ws import credentials_of
-from chatserver.transport.session import Session, StartRefused
+from chatserver.transport.session import Session
+from chatserver.transport.session_operations import StartRefused
 
 SUBPROTOCOL = "graphql-ws"
 

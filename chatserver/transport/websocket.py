@@ -10,7 +10,8 @@ from starlette.websockets import WebSocket
 
 from chatserver.errors import UnauthorizedException
 from chatserver.transport import appsync_realtime, graphql_transport_ws, graphql_ws
-from chatserver.transport.session import Codec, RealtimeContext, Session
+from chatserver.transport.codec import Codec, RealtimeContext
+from chatserver.transport.session import Session
 
 CLOSE_UNAVAILABLE = 1011
 
