@@ -373,7 +373,9 @@ def test_api_key_is_ignored_when_the_mode_is_not_enabled(tmp_path: Path) -> None
 
 
 async def test_api_key_expiring_while_connected_closes_the_socket(server: RunningServer, room: str) -> None:
-    short = new_key(server, expires_in_days=1, now=int(time.time()) - DAY + 8)  # 8 s left: room for a busy CI machine to connect first
+    short = new_key(
+        server, expires_in_days=1, now=int(time.time()) - DAY + 8
+    )  # 8 s left: room for a busy CI machine to connect first
     header = _appsync_header(server, short.key)
     async with websockets.connect(_appsync_url(server, header), subprotocols=["graphql-ws"]) as ws:
         await ws.send(json.dumps({"type": "connection_init"}))
