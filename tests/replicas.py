@@ -27,6 +27,18 @@ class Replica:
         self.process = process
         self.port = port
         self.log_path = log_path
+        self.launch: tuple[Path, Path, Mapping[str, str]] | None = None  # start_replica's arguments
+
+    def another(self) -> Replica:
+        """A new replica of the same deployment (data directory, database, broker), started and ready."""
+        assert self.launch is not None, "not started by start_replica"
+        replica = start_replica(*self.launch)
+        try:
+            replica.wait_ready()
+        except BaseException:
+            replica.stop()
+            raise
+        return replica
 
     @property
     def url(self) -> str:
@@ -89,7 +101,9 @@ def start_replica(data_dir: Path, log_dir: Path, env: Mapping[str, str]) -> Repl
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    return Replica(process, port, log_path)
+    replica = Replica(process, port, log_path)
+    replica.launch = (data_dir, log_dir, dict(env))
+    return replica
 
 
 @contextmanager
