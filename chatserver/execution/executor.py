@@ -68,7 +68,11 @@ class Executor:
         *,
         request_id: str | None = None,
     ) -> GraphQLResponse:
-        """Run a query or mutation; the response is AppSync-shaped (`data`, and `errors` when any)."""
+        """Run a query or mutation; the response is AppSync-shaped (`data`, and `errors` when any).
+
+        Subscriptions never come here: transport/http.py answers them with the MQTT handshake, and sessions
+        hand them to the real-time engine (each picks the operation by the same rules before calling this).
+        """
         response = await self._execute(query, variables, operation_name, identity, request_id)
         for error in response.get("errors", ()):
             count_error(error["errorType"])  # every error answered, cached compile errors included
@@ -89,17 +93,6 @@ class Executor:
         operation = compiled.operation(operation_name)
         if operation is None:
             return {"data": None, "errors": [_operation_error(compiled, operation_name)]}
-        if operation.operation == OperationType.SUBSCRIPTION:
-            return {
-                "data": None,
-                "errors": [
-                    appsync_error(
-                        "subscription not supported over HTTP: use a WebSocket on /graphql "
-                        "(graphql-transport-ws) or /graphql/realtime (AppSync).",
-                        error_type="UnsupportedOperation",
-                    )
-                ],
-            }
         context = RequestContext(
             identity=identity,
             services=self._services,
