@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Insert, Row, Table, and_, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -181,16 +182,15 @@ class AccountsRepository:
 
     async def add_to_group(self, sub: str, group: str) -> None:
         """Add the account to the group, creating the group if it does not exist yet. Idempotent."""
+        # INSERT ... ON CONFLICT DO NOTHING, not check-then-insert: two first members of one new group at once
+        # would otherwise both try to create it.
         async with self._engine.begin() as conn:
-            if not await conn.scalar(select(func.count()).where(groups.c.name == group)):
-                await conn.execute(insert(groups).values(name=group, description=None))
-            present = await conn.scalar(
-                select(func.count()).where(
-                    and_(account_groups.c.sub == sub, account_groups.c.group_name == group)
-                )
+            await conn.execute(
+                _insert_ignoring_duplicates(conn, groups, {"name": group, "description": None})
             )
-            if not present:
-                await conn.execute(insert(account_groups).values(sub=sub, group_name=group))
+            await conn.execute(
+                _insert_ignoring_duplicates(conn, account_groups, {"sub": sub, "group_name": group})
+            )
 
     async def remove_from_group(self, sub: str, group: str) -> bool:
         """Take the account out of the group; False when it was not a member."""
@@ -312,6 +312,11 @@ async def _delete_code(conn: AsyncConnection, sub: str, purpose: str) -> None:
     await conn.execute(
         delete(auth_codes).where(and_(auth_codes.c.sub == sub, auth_codes.c.purpose == purpose))
     )
+
+
+def _insert_ignoring_duplicates(conn: AsyncConnection, table: Table, values: dict[str, object]) -> Insert:
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return dialect_insert(table).values(**values).on_conflict_do_nothing()
 
 
 def _account_values(record: AccountRecord) -> dict[str, object]:

@@ -164,3 +164,12 @@ async def test_text_with_nul_is_stored_and_looked_up_without_failing(
     await rooms.create(room_id="r1", name="one", owner=None)
     stored = await messages.create(message_id="m1", room_id="r1", owner="u", text="a\x00b", image_id=None)
     assert (await messages.get(stored.id)).text in {"a\x00b", "a\ufffdb"}  # PostgreSQL text cannot hold NUL
+
+
+async def test_accounts_first_members_of_a_new_group_join_at_once(engine: AsyncEngine) -> None:
+    accounts = AccountsRepository(engine)
+    for sub in ("s-1", "s-2", "s-3"):
+        await accounts.create(_account(sub, f"user-{sub}"))
+    await asyncio.gather(*(accounts.add_to_group(sub, "moderators") for sub in ("s-1", "s-2", "s-3")))
+    await accounts.add_to_group("s-1", "moderators")  # again: still one membership
+    assert [await accounts.groups_of(sub) for sub in ("s-1", "s-2", "s-3")] == [("moderators",)] * 3
