@@ -290,6 +290,12 @@ def _api_key_create(args: argparse.Namespace, settings: Settings) -> int:
         f"id {created.record.id}, expires {_utc(created.record.expires_at)}; the key is not shown again",
         file=sys.stderr,
     )
+    if "API_KEY" not in settings.auth_modes:
+        print(
+            "note: the server refuses API keys until API_KEY is enabled: "
+            "set CHATSERVER_ADDITIONAL_AUTH_MODES=API_KEY (or CHATSERVER_DEFAULT_AUTH_MODE=API_KEY)",
+            file=sys.stderr,
+        )
     return 0
 
 

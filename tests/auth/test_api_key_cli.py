@@ -20,9 +20,12 @@ from tests.test_cli import chatserver
 KEY = re.compile(r"^da2-[a-z0-9]{26}\n$")
 
 
+def _db_env(database_url: str) -> dict[str, str]:
+    return {"CHATSERVER_DATABASE_URL": database_url} if database_url else {}
+
+
 def _cli(data: Path, database_url: str, *args: str):
-    env = {"CHATSERVER_DATABASE_URL": database_url} if database_url else {}
-    return chatserver(data, "api-key", *args, env=env)
+    return chatserver(data, "api-key", *args, env=_db_env(database_url))
 
 
 def _list_rows(data: Path, database_url: str) -> list[str]:
@@ -40,9 +43,14 @@ def test_api_key_cli_create_prints_the_key_once_and_list_shows_it(tmp_path: Path
     assert KEY.match(created.stdout)
     key_id = re.search(r"id ([0-9a-f]+)", created.stderr).group(1)
     assert created.stdout.strip() not in created.stderr
+    assert "set CHATSERVER_ADDITIONAL_AUTH_MODES=API_KEY" in created.stderr  # the mode is off by default
+    enabled = chatserver(
+        data, "api-key", "create", env={"CHATSERVER_ADDITIONAL_AUTH_MODES": "API_KEY"} | _db_env(database_url)
+    )
+    assert enabled.returncode == 0 and "CHATSERVER_ADDITIONAL_AUTH_MODES" not in enabled.stderr
     rows = _list_rows(data, database_url)
-    assert len(rows) == 1
-    row = rows[0]
+    assert len(rows) == 2
+    row = next(r for r in rows if r.startswith(key_id))
     assert row.startswith(key_id) and "never" in row and row.endswith("kiosk in the lobby")
     expires = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row).group(0)
     days = (time.mktime(time.strptime(expires, "%Y-%m-%d %H:%M:%S")) - time.mktime(time.gmtime())) / 86400
