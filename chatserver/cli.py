@@ -157,11 +157,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     configure_logging(settings)
     from chatserver.transport.websocket import draining_server_class
+    from chatserver.transport.ws_frames import FramingWebSocketProtocol
 
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        ws=FramingWebSocketProtocol,  # uvicorn's own, plus pre-framed subscription writes
         ws_per_message_deflate=False,  # deflate costs 5x fan-out throughput and ~33 KB per connection
         ws_max_size=settings.max_body_bytes,
         proxy_headers=True,

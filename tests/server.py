@@ -15,6 +15,7 @@ import uvicorn
 
 from chatserver.app import create_app
 from chatserver.config import Settings
+from chatserver.transport.ws_frames import FramingWebSocketProtocol
 from tests.databases import fresh_database_url
 
 TEST_BROKER_ENV = "CHATSERVER_TEST_BROKER_URL"
@@ -81,6 +82,7 @@ def _serve(data_dir: Path, overrides: dict[str, object]) -> Iterator[RunningServ
         port=port,
         log_level="warning",
         lifespan="on",
+        ws=FramingWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_max_size=settings.max_body_bytes,
         ssl_certfile=settings.tls_certfile or None,

@@ -17,9 +17,12 @@ from graphql import GraphQLError, parse, validate
 
 from chatserver.auth.identity import Identity
 from chatserver.realtime.compiler import CompiledSubscription, SubscriptionRejected, operation_type
+from chatserver.transport.codec import subscriber_prefix
 from chatserver.transport.session_state import State
 
 if TYPE_CHECKING:
+    from starlette.websockets import WebSocket
+
     from chatserver.config import Settings
     from chatserver.realtime.engine import RealtimeEngine
     from chatserver.realtime.hub import Subscriber
@@ -84,6 +87,7 @@ class SessionOperations:
 
     __slots__ = ()
 
+    websocket: WebSocket
     context: RealtimeContext
     engine: RealtimeEngine
     settings: Settings
@@ -194,7 +198,7 @@ class SessionOperations:
         self.subscriptions[op_id] = self.engine.subscribe(
             prepared.compiled,
             self.outbox,
-            self.codec.data_prefix(op_id),
+            subscriber_prefix(self.websocket, self.codec, op_id),
             end=lambda ended: self.end_subscription(op_id, ended),
             user_sub=prepared.identity.sub,
             groups=prepared.groups,

@@ -1,0 +1,111 @@
+"""Pre-framed subscription writes: a delivery's body is encoded once per publish, each subscriber gets a
+WebSocket frame header of its own plus the shared bytes, handed to the socket with `writelines` (no copy).
+
+Through ASGI a text frame is copied four times per subscriber (prefix + body, `str.encode`, websockets'
+framing, uvicorn's `b"".join`). `chatserver serve` and the tests run uvicorn with `ws=FramingWebSocketProtocol`,
+which offers the ASGI extension `chatserver.frames`: a `FrameWriter` whose `send` writes a `PreFramed` frame
+straight to the transport and any other frame the usual way. Servers without the extension (another ASGI
+server, `--ws wsproto`) and connections that negotiated an extension (permessage-deflate, which chatserver
+never offers) keep the plain ASGI path.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+from websockets.protocol import State
+
+EXTENSION = "chatserver.frames"
+_SUFFIX = b"}"
+
+
+def text_header(length: int) -> bytes:
+    """The header of an unmasked, final text frame (server to client) carrying `length` bytes."""
+    if length < 126:
+        return bytes((0x81, length))
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length)
+    return struct.pack("!BBQ", 0x81, 127, length)
+
+
+class PreFramed:
+    """One text frame ready for the socket: header + subscriber prefix, the shared body, the closing brace.
+    Its length (what the outbox counts) is the frame's payload in bytes."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self, head: bytes, body: bytes, size: int) -> None:
+        self.parts = (head, body, _SUFFIX)
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class TextFrames:
+    """The engine's frame builder for one text-protocol subscriber: `prefix + body + "}"`, pre-framed."""
+
+    __slots__ = ("prefix",)
+
+    # The engine frames one body for every subscriber of a plan group in a row (on the event loop): the last
+    # body's UTF-8 is kept, so a publish to N subscribers encodes it once, not N times. Holding the string
+    # keeps its identity from being reused by another body.
+    _last: tuple[str | None, bytes] = (None, b"")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix.encode()
+
+    def frame(self, body: str) -> PreFramed:
+        last_body, encoded = TextFrames._last
+        if body is not last_body:
+            encoded = body.encode()
+            TextFrames._last = (body, encoded)
+        prefix = self.prefix
+        size = len(prefix) + len(encoded) + 1
+        return PreFramed(text_header(size) + prefix, encoded, size)
+
+
+class FrameWriter:
+    """A connection's frame sink: `PreFramed` straight to the transport, text or bytes through ASGI."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: FramingWebSocketProtocol) -> None:
+        self._protocol = protocol
+
+    async def send(self, frame: Any) -> None:
+        """Write one frame; waits while the transport is paused, like uvicorn's own send."""
+        protocol = self._protocol
+        if type(frame) is not PreFramed:
+            message = {"type": "websocket.send", "bytes" if type(frame) is bytes else "text": frame}
+            await protocol.send(message)  # type: ignore[arg-type]
+            return
+        writable = protocol.writable
+        if not writable.is_set():
+            await writable.wait()
+        # What uvicorn's send and websockets' send_text check before framing.
+        if protocol.disconnected or protocol.conn.state is not State.OPEN:
+            raise ClientDisconnected()
+        if protocol.close_sent:
+            raise RuntimeError("Unexpected ASGI message 'websocket.send', after sending 'websocket.close'.")
+        protocol.transport.writelines(frame.parts)
+
+
+class FramingWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's default WebSocket protocol, plus the `chatserver.frames` ASGI extension."""
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None and not self.conn.extensions:  # a deflated frame cannot be pre-framed
+            scope["extensions"][EXTENSION] = FrameWriter(self)  # type: ignore[index]
+
+
+def frame_writer(scope: Any) -> FrameWriter | None:
+    """The connection's FrameWriter, when the server offers one."""
+    extensions = scope.get("extensions") or {}
+    return extensions.get(EXTENSION)
