@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chatserver.config import Settings
 from chatserver.realtime.engine import RealtimeEngine
-from chatserver.transport.ws_frames import TextFrames, frame_writer
+from chatserver.transport.ws_frames import BinaryFrames, TextFrames, frame_writer
 
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
@@ -51,17 +51,17 @@ class Codec(Protocol):
 
 
 def frame_sender(websocket: WebSocket, codec: Codec) -> Callable[[Any], Awaitable[None]]:
-    """How a codec's frames go out: text, or binary for codecs with `binary = True` (MQTT); a text codec's go
-    through the server's FrameWriter when it has one (pre-framed deliveries, see transport.ws_frames)."""
-    if getattr(codec, "binary", False):
-        return websocket.send_bytes
+    """How a codec's frames go out: through the server's FrameWriter when it has one (pre-framed deliveries,
+    see transport.ws_frames), else as text, or binary for codecs with `binary = True` (MQTT)."""
     writer = frame_writer(websocket.scope)
-    return websocket.send_text if writer is None else writer.send
+    if writer is not None:
+        return writer.send
+    return websocket.send_bytes if getattr(codec, "binary", False) else websocket.send_text
 
 
 def subscriber_prefix(websocket: WebSocket, codec: Codec, op_id: str) -> Any:
     """What the engine frames a subscription's events with: the codec's, pre-framed when the server can."""
     prefix = codec.data_prefix(op_id)
-    if type(prefix) is str and frame_writer(websocket.scope) is not None:
-        return TextFrames(prefix)
-    return prefix
+    if frame_writer(websocket.scope) is None:
+        return prefix
+    return TextFrames(prefix) if type(prefix) is str else BinaryFrames(prefix)

@@ -4,7 +4,7 @@ WebSocket frame header of its own plus the shared bytes, handed to the socket wi
 Through ASGI a text frame is copied four times per subscriber (prefix + body, `str.encode`, websockets'
 framing, uvicorn's `b"".join`). `chatserver serve` and the tests run uvicorn with `ws=FramingWebSocketProtocol`,
 which offers the ASGI extension `chatserver.frames`: a `FrameWriter` whose `send` writes a `PreFramed` frame
-straight to the transport and any other frame the usual way. Servers without the extension (another ASGI
+(text, or MQTT's binary PUBLISH) straight to the transport and any other frame the usual way. Servers without the extension (another ASGI
 server, `--ws wsproto`) and connections that negotiated an extension (permessage-deflate, which chatserver
 never offers) keep the plain ASGI path.
 """
@@ -21,25 +21,31 @@ from websockets.protocol import State
 
 EXTENSION = "chatserver.frames"
 _SUFFIX = b"}"
+_FINAL_TEXT, _FINAL_BINARY = 0x81, 0x82
+
+
+def frame_header(length: int, first_byte: int) -> bytes:
+    """The header of an unmasked frame (server to client) carrying `length` bytes."""
+    if length < 126:
+        return bytes((first_byte, length))
+    if length < 65536:
+        return struct.pack("!BBH", first_byte, 126, length)
+    return struct.pack("!BBQ", first_byte, 127, length)
 
 
 def text_header(length: int) -> bytes:
-    """The header of an unmasked, final text frame (server to client) carrying `length` bytes."""
-    if length < 126:
-        return bytes((0x81, length))
-    if length < 65536:
-        return struct.pack("!BBH", 0x81, 126, length)
-    return struct.pack("!BBQ", 0x81, 127, length)
+    """The header of a final text frame carrying `length` bytes."""
+    return frame_header(length, _FINAL_TEXT)
 
 
 class PreFramed:
-    """One text frame ready for the socket: header + subscriber prefix, the shared body, the closing brace.
+    """One frame ready for the socket: its header (with the subscriber's own prefix), then shared bytes.
     Its length (what the outbox counts) is the frame's payload in bytes."""
 
     __slots__ = ("parts", "size")
 
-    def __init__(self, head: bytes, body: bytes, size: int) -> None:
-        self.parts = (head, body, _SUFFIX)
+    def __init__(self, parts: tuple[bytes, ...], size: int) -> None:
+        self.parts = parts
         self.size = size
 
     def __len__(self) -> int:
@@ -66,7 +72,22 @@ class TextFrames:
             TextFrames._last = (body, encoded)
         prefix = self.prefix
         size = len(prefix) + len(encoded) + 1
-        return PreFramed(text_header(size) + prefix, encoded, size)
+        return PreFramed((text_header(size) + prefix, encoded, _SUFFIX), size)
+
+
+class BinaryFrames:
+    """The engine's frame builder for one binary-protocol subscriber (MQTT), pre-framed: `frames.parts(body)`
+    gives the subscriber's own head and the body bytes every subscriber shares."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: Any) -> None:
+        self.frames = frames
+
+    def frame(self, body: str) -> PreFramed:
+        head, shared = self.frames.parts(body)
+        size = len(head) + len(shared)
+        return PreFramed((frame_header(size, _FINAL_BINARY) + head, shared), size)
 
 
 class FrameWriter:

@@ -4,6 +4,7 @@ with the MQTT URL, client id and topic to listen on, in `extensions.subscription
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from chatserver.auth.identity import Identity
@@ -19,6 +20,8 @@ HANDSHAKE_ID = "handshake"
 
 class _NoSocket:
     """The socket of a connection that does not exist yet: a handshake only checks, it never sends."""
+
+    scope: Mapping[str, Any] = MappingProxyType({})  # an ASGI scope without the server's extensions
 
     async def send_text(self, frame: str) -> None:
         raise RuntimeError("a handshake has no socket")

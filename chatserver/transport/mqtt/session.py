@@ -89,6 +89,11 @@ class TopicFrames:
         self.block = topic_block(topic)
 
     def frame(self, payload: str) -> bytes:
+        head, encoded = self.parts(payload)
+        return head + encoded
+
+    def parts(self, payload: str) -> tuple[bytes, bytes]:
+        """This subscriber's PUBLISH head (fixed header and topic), and the payload bytes all subscribers share."""
         block = self.block
         last_payload, encoded, block_length, head = TopicFrames._last
         if payload is not last_payload or len(block) != block_length:
@@ -96,7 +101,7 @@ class TopicFrames:
                 encoded = payload.encode()
             head = publish_head(len(block) + len(encoded))
             TopicFrames._last = (payload, encoded, len(block), head)
-        return head + block + encoded
+        return head + block, encoded
 
 
 class MqttCodec:
