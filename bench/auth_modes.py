@@ -34,33 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.http_mutations import Line, free_port, process, wrk  # noqa: E402
+from bench.http_mutations import WRK_SCRIPT, Line, free_port, process, wrk  # noqa: E402
 
 PASSWORD = "Bench-Passw0rd!"
 CONCURRENCY = 32
 READ = "query GetRoom($id: ID!) { getRoom(id: $id) { id name } }"
-
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY")
-wrk.headers["Content-Type"] = "application/json"
-local auth = os.getenv("BENCH_AUTH")
-if auth ~= nil and string.sub(auth, 1, 4) == "da2-" then wrk.headers["x-api-key"] = auth
-elseif auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
-
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0 end
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("bad") end
-  io.write(string.format("BENCH p50_us=%d p99_us=%d bad=%d\\n",
-    latency:percentile(50), latency:percentile(99), total))
-end
-"""
 
 
 def _server_env(data: Path, port: int, **extra: str) -> dict[str, str]:

@@ -111,7 +111,8 @@ wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
 local auth = os.getenv("BENCH_AUTH")
-if auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
+if auth ~= nil and string.sub(auth, 1, 4) == "da2-" then wrk.headers["x-api-key"] = auth
+elseif auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
 
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
