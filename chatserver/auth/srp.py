@@ -31,7 +31,8 @@ N = int(
 G = 2
 MAX_SRP_A_HEX_CHARS = 770  # 3072 bits are 768 hex digits; padHex may add "00"
 SALT_BYTES = 16
-PRIVATE_KEY_BYTES = 32  # b: 256 bits, RFC 5054 section 3.1's minimum (128-bit security); 4x cheaper than a 1024-bit b
+# b: 256 bits, RFC 5054 section 3.1's minimum (128-bit security); a 1024-bit b costs 4x the arithmetic
+PRIVATE_KEY_BYTES = 32
 DERIVED_KEY_INFO = b"Caldera Derived Key\x01"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
