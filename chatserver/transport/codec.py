@@ -47,6 +47,7 @@ class Codec(Protocol):
 
     # Optional (looked up with getattr, so a codec without them still works):
     #   complete_frame(op_id) -> frame   the server ended a subscription (room deleted, group removed)
+    #   subscription_ended(session)      after such an end, for protocols with no frame to say it (MQTT)
     #   expired(session) -> None         the connection's credentials expired: close it the protocol's way
 
 

@@ -212,9 +212,14 @@ class SessionOperations:
             return  # stopped already (the id may be reused by a newer subscription)
         del self.subscriptions[op_id]
         self.engine.unsubscribe(subscriber)
+        if self.state is not State.READY:
+            return
         complete_frame = getattr(self.codec, "complete_frame", None)
-        if complete_frame is not None and self.state is State.READY:
+        if complete_frame is not None:
             self.send(complete_frame(op_id))
+        ended = getattr(self.codec, "subscription_ended", None)
+        if ended is not None:
+            ended(self)
 
     def stop(self, op_id: str) -> bool:
         """End a subscription or a running operation (its result is not sent); False when the id is unknown.

@@ -20,7 +20,6 @@ import weakref
 from collections.abc import MutableMapping
 from typing import Any
 
-from chatserver.realtime.hub import Subscriber
 from chatserver.transport.mqtt.codec import (
     MalformedPacket,
     PacketReader,
@@ -238,9 +237,6 @@ class MqttCodec:
                 codes.append(refused)
                 continue
             session.subscribe(prepared)
-            subscriber = session.subscriptions.get(topic)
-            if subscriber is not None:  # the server's end of it: see _ended_by_server
-                subscriber.end = lambda ended, topic=topic: self._ended_by_server(session, topic, ended)
             codes.append(0)
         session.send_bytes(encode(SubAck(subscribe.packet_id, tuple(codes))))
 
@@ -262,11 +258,10 @@ class MqttCodec:
         if session.state is State.READY or session.state is State.CONNECTING:
             session.disconnect(CLOSE_UNAUTHORIZED, EXPIRED_REASON)
 
-    def _ended_by_server(self, session: Session, topic: str, subscriber: Subscriber) -> None:
-        """A server-side end (room deleted, group removed): the topic stops, and a connection left with no
-        subscription closes, since MQTT cannot tell a client that one topic ended."""
-        session.end_subscription(topic, subscriber)
-        if session.state is State.READY and not session.subscriptions:
+    def subscription_ended(self, session: Session) -> None:
+        """After a server-side end (room deleted, group removed) the topic has stopped; a connection left with
+        no subscription closes, since MQTT cannot tell a client that one topic ended."""
+        if not session.subscriptions:
             session.disconnect(CLOSE_SUBSCRIPTIONS_ENDED, ENDED_REASON)
 
     # --- helpers
