@@ -25,11 +25,12 @@ from chatserver.config import Settings
 from chatserver.execution.executor import Executor
 from chatserver.metrics import ServerMetrics
 from chatserver.persistence.accounts import AccountsRepository
-from chatserver.persistence.database import create_engine, migrate
+from chatserver.persistence.database import create_engine, migrate, sqlite_path
 from chatserver.persistence.files import FilesRepository
 from chatserver.persistence.messages import MessagesRepository
 from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.rooms import RoomsRepository
+from chatserver.persistence.sqlite_direct import SqliteDirect
 from chatserver.persistence.users import UsersRepository
 from chatserver.schema import build_schema
 from chatserver.schema.permissions import AuthRules
@@ -102,7 +103,12 @@ async def open_services(
             sender=build_code_sender(settings.smtp_url),
         )
         # --- rooms, messages, files ---
-        messages = await stack.enter_async_context(MessagesRepository(engine).running())
+        # SQLite: the hottest statements (room listings, new messages) bypass SQLAlchemy, one thread hop each.
+        path = sqlite_path(settings.resolved_database_url)
+        direct = SqliteDirect(path) if path is not None else None
+        if direct is not None:
+            stack.callback(direct.close)
+        messages = await stack.enter_async_context(MessagesRepository(engine, direct).running())
         signer = UrlSigner(url_key)
         store = LocalDirectoryStore(settings.data_dir / "files", settings.resolved_public_url, signer)
         files = await stack.enter_async_context(

@@ -33,8 +33,8 @@ def create_engine(url: str) -> AsyncEngine:
     only an OS crash or power loss can lose the last commits.
     """
     if is_sqlite(url):
-        path = url.split(":///", 1)[1]
-        if path and path != ":memory:":
+        path = sqlite_path(url)
+        if path is not None:
             # An offline password guess needs only the hashes and SRP verifiers: owner-only from the start.
             create_private_file(Path(path))
         engine = create_async_engine(url, pool_size=8, max_overflow=8, pool_timeout=30)
@@ -72,6 +72,14 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def sqlite_path(url: str) -> str | None:
+    """The database file of a SQLite URL (None for another engine, or an in-memory database)."""
+    if not is_sqlite(url):
+        return None
+    path = url.split(":///", 1)[1]
+    return path if path and path != ":memory:" else None
 
 
 def alembic_config(url: str) -> Config:

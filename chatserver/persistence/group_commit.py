@@ -19,6 +19,7 @@ from sqlalchemy import String, cast, exists, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import bindparam
 
+from chatserver.persistence.sqlite_direct import SqliteDirect, WriteTransaction
 from chatserver.persistence.tables import messages, rooms
 
 log = logging.getLogger("chatserver.persistence")
@@ -40,8 +41,9 @@ _INSERT_IF_ROOM_EXISTS = insert(messages).from_select(
 class MessageGroupCommitter:
     """`await insert(row)` returns True once committed, False when the room does not exist."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, direct: SqliteDirect | None = None) -> None:
         self._engine = engine
+        self._direct = direct  # SQLite: the batch is one function on the writer thread
         self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[bool]]] = asyncio.Queue(QUEUE_BOUND)
         self._task: asyncio.Task[None] | None = None
 
@@ -89,6 +91,8 @@ class MessageGroupCommitter:
                     future.set_result(row["id"] in inserted)
 
     async def _commit(self, rows: list[dict[str, Any]]) -> set[str]:
+        if self._direct is not None:
+            return await self._direct.write(lambda transaction: _insert_each(transaction, rows))
         async with self._engine.begin() as conn:
             result = await conn.execute(_INSERT_IF_ROOM_EXISTS, rows)
             if result.rowcount == len(rows):
@@ -102,3 +106,8 @@ class MessageGroupCommitter:
             _, future = self._queue.get_nowait()
             if not future.done():
                 future.set_exception(error)
+
+
+def _insert_each(transaction: WriteTransaction, rows: list[dict[str, Any]]) -> set[str]:
+    """The ids of the rows inserted (one statement each: a missing room's message changes no row)."""
+    return {row["id"] for row in rows if transaction.execute(_INSERT_IF_ROOM_EXISTS, row) == 1}

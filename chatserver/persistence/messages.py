@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import Row, and_, bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatserver.clock import iso_now
 from chatserver.persistence.group_commit import MessageGroupCommitter
-from chatserver.persistence.pagination import Page, PageRequest, keyset_page
+from chatserver.persistence.pagination import Page, PageRequest, RowFetcher, keyset_page
+from chatserver.persistence.sqlite_direct import SqliteDirect
 from chatserver.persistence.tables import messages
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
+class MessageRecord(NamedTuple):
+    """A messages row. A named tuple: a room listing makes up to 1000 a request, each one `tuple.__new__`."""
+
     id: str
     room_id: str
     owner: str
@@ -27,14 +28,11 @@ class MessageRecord:
     updated_at: str
 
 
-if tuple(c.name for c in messages.c) != tuple(f.name for f in fields(MessageRecord)):
+if tuple(c.name for c in messages.c) != MessageRecord._fields:
     raise RuntimeError("MessageRecord's fields must follow the messages table's columns")
 
-
-def _record(row: Row[Any]) -> MessageRecord:
-    """A row of `select(messages)`: its columns come in MessageRecord's field order (checked above), so no
-    per-row mapping is built (room listings read up to 1000 rows a request)."""
-    return MessageRecord(*row)
+# A row of `select(messages)`, whose columns come in MessageRecord's field order (checked above).
+_record = MessageRecord._make
 
 
 # The `messages-by-room-id` access pattern, built once (keyset_page reuses its ordered, limited forms).
@@ -49,9 +47,10 @@ class RoomMissing(Exception):
 class MessagesRepository:
     """Messages; new ones go through a group committer, so `running()` must wrap the repository's use."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, direct: SqliteDirect | None = None) -> None:
         self._engine = engine
-        self._writer = MessageGroupCommitter(engine)
+        self._direct = direct  # SQLite: room listings and new messages in one thread hop each
+        self._writer = MessageGroupCommitter(engine, direct)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[MessagesRepository]:
@@ -128,15 +127,10 @@ class MessagesRepository:
         return MessageRecord(**row._mapping) if row else None
 
     async def list_for_room(self, room_id: str, page: PageRequest) -> Page[MessageRecord]:
+        if self._direct is not None:
+            return await _room_page(self._direct.fetch_all, room_id, page)
         async with self._engine.connect() as conn:
-            return await keyset_page(
-                conn,
-                _BY_ROOM,
-                page,
-                sort_columns=_BY_ROOM_ORDER,
-                to_record=_record,
-                parameters={"room_id": room_id},
-            )
+            return await _room_page(conn, room_id, page)
 
     async def image_ids_in_use(self, image_ids: list[str]) -> set[str]:
         if not image_ids:
@@ -146,3 +140,16 @@ class MessagesRepository:
                 select(messages.c.image_id).where(messages.c.image_id.in_(image_ids)).distinct()
             )
             return {row[0] for row in result}
+
+
+async def _room_page(
+    source: AsyncConnection | RowFetcher, room_id: str, page: PageRequest
+) -> Page[MessageRecord]:
+    return await keyset_page(
+        source,
+        _BY_ROOM,
+        page,
+        sort_columns=_BY_ROOM_ORDER,
+        to_record=_record,
+        parameters={"room_id": room_id},
+    )

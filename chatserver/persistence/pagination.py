@@ -10,12 +10,11 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, Select, bindparam, tuple_
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -90,34 +89,53 @@ class PageTokens:
         return tuple(decoded[1])
 
 
+# Runs a statement with bind values and returns its rows (SQLAlchemy `Row`s or plain tuples, same column order).
+RowFetcher = Callable[[Select[Any], dict[str, Any]], Awaitable[Sequence[Sequence[Any]]]]
+
+
 async def keyset_page(
-    conn: AsyncConnection,
+    conn: AsyncConnection | RowFetcher,
     query: Select[Any],
     page: PageRequest,
     *,
     sort_columns: Sequence[ColumnElement[Any]],
-    to_record: Callable[[Row[Any]], T],
+    to_record: Callable[[Any], T],
     parameters: dict[str, Any] | None = None,
 ) -> Page[T]:
     """Run `query` ordered by `sort_columns` from after the page's key; one extra row says whether more follow.
 
-    With `parameters`, `query` is a statement built once (its values as `bindparam`s named in `parameters`): the
-    ordered, limited statement is then built once too and reused, which saves SQLAlchemy rebuilding and re-keying
-    it on every read of a hot list."""
+    `conn` is a connection, or a `RowFetcher` (persistence/sqlite_direct.py's one-hop reads). With `parameters`,
+    `query` is a statement built once (its values as `bindparam`s named in `parameters`): the ordered, limited
+    statement is then built once too and reused, which saves SQLAlchemy rebuilding and re-keying it on every read
+    of a hot list (and lets the direct reader compile it once)."""
     if page.after is not None and len(page.after) != len(sort_columns):
         raise InvalidNextToken("Invalid pagination token given.")
+    fetch = _fetcher(conn) if isinstance(conn, AsyncConnection) else conn
     if parameters is not None:
         statement = _reusable_statement(query, tuple(sort_columns), page.descending, page.after is not None)
         values = {**parameters, LIMIT_PARAMETER: page.limit + 1}
         for index, value in enumerate(page.after or ()):
             values[f"{AFTER_PARAMETER}{index}"] = value
-        rows = (await conn.execute(statement, values)).all()
+        rows = await fetch(statement, values)
     else:
-        rows = (await conn.execute(_statement(query, sort_columns, page))).all()
+        rows = await fetch(_statement(query, sort_columns, page), {})
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    next_key = tuple(rows[-1]._mapping[c.name] for c in sort_columns) if more and rows else None
+    next_key = tuple(rows[-1][i] for i in _positions(query, sort_columns)) if more and rows else None
     return Page(items=[to_record(r) for r in rows], next_key=next_key, binding=page.binding)
+
+
+def _fetcher(conn: AsyncConnection) -> RowFetcher:
+    async def fetch(statement: Select[Any], values: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        return (await conn.execute(statement, values)).all()
+
+    return fetch
+
+
+def _positions(query: Select[Any], sort_columns: Sequence[ColumnElement[Any]]) -> list[int]:
+    """Where each sort column is among the query's selected columns."""
+    selected = list(query.selected_columns)
+    return [next(i for i, column in enumerate(selected) if column is sort) for sort in sort_columns]
 
 
 LIMIT_PARAMETER = "page_limit"

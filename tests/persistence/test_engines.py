@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.config import Settings
 from chatserver.persistence.accounts import AccountRecord, AccountsRepository, RefreshRecord, UsernameTaken
-from chatserver.persistence.database import create_engine, current_revision, migrate
+from chatserver.persistence.database import create_engine, current_revision, migrate, sqlite_path
 from chatserver.persistence.messages import MessagesRepository, RoomMissing
 from chatserver.persistence.pagination import PageTokens
 from chatserver.persistence.rooms import RoomExists, RoomsRepository
+from chatserver.persistence.sqlite_direct import SqliteDirect
 from chatserver.persistence.users import UsersRepository
 from tests.databases import on_postgresql
 
@@ -28,10 +29,21 @@ async def engine(tmp_path: Path, database_url: str) -> AsyncIterator[AsyncEngine
     await engine.dispose()
 
 
-@pytest.fixture
-async def messages(engine: AsyncEngine) -> AsyncIterator[MessagesRepository]:
-    async with MessagesRepository(engine).running() as repository:
-        yield repository
+@pytest.fixture(params=["sqlalchemy", "sqlite-direct"])
+async def messages(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIterator[MessagesRepository]:
+    """The repository through SQLAlchemy, and (on SQLite, as the server runs it) with the one-hop direct path."""
+    direct = None
+    if request.param == "sqlite-direct":
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
+        if path is None:
+            pytest.skip("the direct path is SQLite's")
+        direct = SqliteDirect(path)
+    try:
+        async with MessagesRepository(engine, direct).running() as repository:
+            yield repository
+    finally:
+        if direct is not None:
+            direct.close()
 
 
 def _account(sub: str, username: str) -> AccountRecord:
@@ -72,6 +84,28 @@ async def test_rooms_duplicate_id_is_room_exists(engine: AsyncEngine) -> None:
 async def test_messages_in_missing_room_is_room_missing(messages: MessagesRepository) -> None:
     with pytest.raises(RoomMissing):
         await messages.create(message_id="m1", room_id="nowhere", owner="u", text="hi", image_id=None)
+
+
+async def test_messages_batch_with_a_missing_room_commits_the_others(
+    engine: AsyncEngine, messages: MessagesRepository
+) -> None:
+    await RoomsRepository(engine).create(room_id="r1", name="one", owner=None)
+    outcomes = await asyncio.gather(
+        *(
+            messages.create(
+                message_id=f"m{n}",
+                room_id="nowhere" if n == 3 else "r1",
+                owner="u",
+                text=f"{n}",
+                image_id=None,
+            )
+            for n in range(8)
+        ),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[3], RoomMissing)
+    page = await messages.list_for_room("r1", PageTokens(b"k" * 32).request("b", 50, None))
+    assert [m.text for m in page.items] == [f"{n}" for n in range(8) if n != 3]
 
 
 async def test_messages_room_delete_cascades(engine: AsyncEngine, messages: MessagesRepository) -> None:
