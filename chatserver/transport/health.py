@@ -76,6 +76,7 @@ class RequestObserver:
     def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}  # labelled children: `labels()` costs per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -103,10 +104,24 @@ class RequestObserver:
             try:
                 await self.app(scope, receive, observed_send)
             finally:
-                self.metrics.requests.labels(scope["method"], _route(scope["path"]), str(status)).inc()
+                self._counter(scope["method"], scope["path"], status).inc()
         finally:
             self.metrics.unbind(metrics_token)
             request_id_var.reset(id_token)
+
+
+    def _counter(self, method: str, path: str, status: int) -> Any:
+        route = _route(path)
+        key = (method, route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self.metrics.requests.labels(method, route, str(status))
+            if len(self._counters) < MAX_COUNTER_CHILDREN:  # methods come from clients: bounded
+                self._counters[key] = counter
+        return counter
+
+
+MAX_COUNTER_CHILDREN = 1024
 
 
 def _route(path: str) -> str:

@@ -16,7 +16,9 @@ from chatserver.transport.websocket import graphql_websocket
 
 
 def build_routes(settings: Settings) -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
+    # --- GraphQL over HTTP first: the router tries routes in order, and this is the one nearly every request takes
+    # (an HTTP route never matches a WebSocket scope, so the WebSocket routes of the same path still get theirs) ---
+    routes: list[BaseRoute] = [Route("/graphql", graphql_endpoint, methods=["GET", "POST"])]
     # --- auth routes (/auth/*, /.well-known/*) ---
     routes.extend(auth_routes(settings))
     # --- Cognito's user-pool API (POST / with X-Amz-Target); GET / is the browser app ---
@@ -25,13 +27,11 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     routes.extend(file_routes())
     # --- health and metrics ---
     routes.extend(health_routes())
-    # --- GraphQL over WebSocket (/graphql, /graphql/realtime): before the HTTP routes of the same paths ---
+    # --- GraphQL over WebSocket (/graphql, /graphql/realtime) ---
     routes.append(WebSocketRoute("/graphql", graphql_websocket))
     routes.append(WebSocketRoute("/graphql/realtime", graphql_websocket))
     # --- legacy AppSync subscriptions: MQTT over WebSocket (the HTTP handshake hands out its URLs) ---
     routes.append(WebSocketRoute("/mqtt", mqtt_websocket))
-    # --- GraphQL over HTTP and WebSocket (/graphql, /graphql/realtime) ---
-    routes.append(Route("/graphql", graphql_endpoint, methods=["GET", "POST"]))
     # --- the browser: the demo app at GET / and the static files of the app and the playground ---
     routes.extend(web_routes())
     return routes
