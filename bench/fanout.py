@@ -6,8 +6,8 @@
     python -m bench.fanout --filters        # N = 1000: no filter, the roomId argument, `filter` (issue 10)
 
 For each server (a real `python -m chatserver serve` process, then bench/reference_ws.py), and each N, a fresh
-server process is pinned to CPU 0 and N AppSync-protocol subscribers are opened from separate client processes
-pinned to CPU 1 (bench/loadworker.py, raw-frame client bench/rawws.py). The publisher (this process) sends
+server process is pinned to CPU 0 and N AppSync-protocol subscribers are opened from one client process pinned
+to CPU 1 (bench/loadworker.py, raw-frame client bench/rawws.py). The publisher (this process) sends
 `createAudioSegment` mutations over HTTP with its send time and a sequence number embedded in `data`; every
 delivery's publish-to-receive latency is recorded by the clients.
 
@@ -20,7 +20,10 @@ Columns: deliv/s counts from the first publish sent to the last delivery receive
 sent) to receive, across all subscribers; `lost` = deliveries missing when the bench stops waiting; `order` = events
 seen out of publish order (sequential scenarios only); `cpu us/d` = server CPU time (all threads) per delivery, which
 does not depend on what else runs on the machine; `starved` = share of the scenario's wall time the server's threads
-were runnable but waiting for their CPU (other processes on it): when it is high, wall-clock figures are unreliable.
+were runnable but waiting for their CPU (other processes on it): when it is high, wall-clock figures are unreliable;
+`cli us/d` = the client process's CPU per delivery (on loopback it pays the kernel's receive path, ACKs included);
+`srv %` / `cli %` = server / client CPU time over the scenario's wall time (100 = one core busy): a line whose client
+is near 100 % measures the client, not the server.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ HOST = "127.0.0.1"
 PASSWORD = "Bench-Horse-9!"
 SERVER_CPUS = frozenset({0})
 CLIENT_CPUS = frozenset({1})
-WORKERS = 4
+WORKERS = 1  # client processes: all share CLIENT_CPUS, so more of them only add context switches
 IN_FLIGHT = 4
 SMALL = 64  # bytes of `data` in a small clip
 CLIP = 30_000  # bytes of `data` in a walkie-talkie clip
@@ -67,6 +70,8 @@ STEADY_RATE = 4.0
 STEADY_SECONDS = 10.0
 DRAIN_STALL_SECONDS = 3.0  # a burst is over when no delivery arrived for this long
 SCENARIO_CAP_SECONDS = 120.0
+CLIENT_BOUND_PCT = 90  # a client busier than this share of its core may be what limits deliveries/s
+IDLE_KB_TARGET = 32  # issue 12: memory per idle subscribed connection
 
 # Walkie-talkie documents, verbatim from SEED_CLIENTS.md (kept once, in the tests' helpers).
 from tests.helpers import CREATE_AUDIO_SEGMENT, ON_CREATE_AUDIO_SEGMENT  # noqa: E402
@@ -417,6 +422,8 @@ class Row:
     cpu_us_per_delivery: float | None = None  # server CPU time spent per delivery (robust to other load)
     starved_pct: float | None = None  # share of the scenario's wall time the server waited for its CPU
     client_cpu_us_per_delivery: float | None = None  # the load clients' CPU time per delivery
+    server_busy_pct: float | None = None  # server CPU time / wall time of the scenario (100 = one core)
+    client_busy_pct: float | None = None  # the same for the load clients: near 100 they are the bottleneck
 
 
 def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) -> Row:
@@ -433,8 +440,12 @@ def measure(clients: Clients, published: Published, row: Row, *, ordered: bool) 
     row.publish_errors = published.errors
     row.closed_by_server = sum(r["closed_by_server"] for r in reports)
     row.disorder = sum(r["disorder"] for r in reports) if ordered else None
+    client_cpu = sum(r.get("cpu_seconds", 0.0) for r in reports)
     if values:
-        row.client_cpu_us_per_delivery = sum(r.get("cpu_seconds", 0.0) for r in reports) * 1e6 / len(values)
+        row.client_cpu_us_per_delivery = client_cpu * 1e6 / len(values)
+    wall = max((r.get("wall_seconds", 0.0) for r in reports), default=0.0)
+    if wall > 0:
+        row.client_busy_pct = 100 * client_cpu / wall
     last_ns = max((r["last_ns"] for r in reports), default=0)
     if values and last_ns > published.first_ns:
         row.per_second = len(values) / ((last_ns - published.first_ns) / 1e9)
@@ -495,11 +506,13 @@ async def run_group(
                 with sampled(server, profile / f"{name}.txt" if profile else None):
                     published = await go()
                 cpu = server.cpu_seconds() - cpu_before
-                starved = (server.runqueue_wait_seconds() - waited_before) / (time.monotonic() - began)
+                wall = time.monotonic() - began
+                starved = (server.runqueue_wait_seconds() - waited_before) / wall
                 count = sum(published.per_room.values()) + published.errors
                 row = Row(kind, scenario, subscribers, room_count, size, count)
                 rows.append(measure(clients, published, row, ordered=scenario != "burst"))
                 row.starved_pct = 100 * starved
+                row.server_busy_pct = 100 * cpu / wall
                 if row.deliveries:
                     row.cpu_us_per_delivery = cpu * 1e6 / row.deliveries
                 print(_format(rows[-1]), file=sys.stderr, flush=True)
@@ -547,7 +560,7 @@ def _clip_count(subscribers: int, rooms: int) -> int:
 HEADER = (
     f"{'server':<10} {'scenario':<8} {'N':>5} {'rooms':>5} {'payload':>7} {'pubs':>5} {'deliv':>7} "
     f"{'deliv/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'lost':>5} {'order':>5} {'RSS MB':>7} {'KB/conn':>7} "
-    f"{'cpu us/d':>8} {'starved':>7} {'cli us/d':>8}"
+    f"{'cpu us/d':>8} {'starved':>7} {'cli us/d':>8} {'srv %':>5} {'cli %':>5}"
 )
 
 
@@ -566,7 +579,8 @@ def _format(row: Row) -> str:
         f"{row.server:<10} {row.scenario:<8} {row.subscribers:>5} {row.rooms:>5} {payload:>7} {row.publishes:>5} "
         f"{row.deliveries:>7} {row.per_second:>9.0f} {row.p50_ms:>8.2f} {row.p99_ms:>8.2f} {row.max_ms:>8.2f} "
         f"{row.lost:>5} {order:>5} {'':>7} {'':>7} {row.cpu_us_per_delivery or 0:>8.1f} {row.starved_pct or 0:>6.0f}% "
-        f"{row.client_cpu_us_per_delivery or 0:>8.1f}{extra}"
+        f"{row.client_cpu_us_per_delivery or 0:>8.1f} {row.server_busy_pct or 0:>5.0f} {row.client_busy_pct or 0:>5.0f}"
+        f"{extra}"
     )
 
 
@@ -585,21 +599,32 @@ def targets(rows: Sequence[Row]) -> list[str]:
     """The issue's performance targets, checked against this run."""
     lines = []
     for n in (1000, 5000):
-        ours, ref = (
-            _find(rows, "chatserver", "burst", n, payload=SMALL),
-            _find(rows, "reference", "burst", n, payload=SMALL),
-        )
-        if ours and ref and ref.per_second:
+        for payload in (SMALL, CLIP):
+            ours, ref = (
+                _find(rows, "chatserver", "burst", n, payload=payload),
+                _find(rows, "reference", "burst", n, payload=payload),
+            )
+            if not (ours and ref and ref.per_second):
+                continue
             ratio = ours.per_second / ref.per_second
-            verdict = "MET" if ratio >= 0.5 else "MISSED"
+            verdict = "MET" if ratio >= 1.0 else "MISSED"
+            label = "30KB" if payload == CLIP else "small"
             lines.append(
-                f"fan-out N={n} small: {ours.per_second:.0f}/s vs reference {ref.per_second:.0f}/s = {ratio:.2f}x (target >= 0.5x) {verdict}"
+                f"fan-out N={n} {label}: {ours.per_second:.0f}/s vs reference {ref.per_second:.0f}/s = {ratio:.2f}x "
+                f"(target >= 1.0x) {verdict}"
             )
             if ours.cpu_us_per_delivery and ref.cpu_us_per_delivery:
                 cpu_ratio = ref.cpu_us_per_delivery / ours.cpu_us_per_delivery
                 lines.append(
                     f"  per server CPU-second: {1e6 / ours.cpu_us_per_delivery:.0f}/s vs reference "
-                    f"{1e6 / ref.cpu_us_per_delivery:.0f}/s = {cpu_ratio:.2f}x"
+                    f"{1e6 / ref.cpu_us_per_delivery:.0f}/s = {cpu_ratio:.2f}x; server CPU "
+                    f"{ours.cpu_us_per_delivery:.1f} vs {ref.cpu_us_per_delivery:.1f} us/d, client CPU "
+                    f"{ours.client_cpu_us_per_delivery or 0:.1f} vs {ref.client_cpu_us_per_delivery or 0:.1f} us/d"
+                )
+            bound = [r.server for r in (ours, ref) if (r.client_busy_pct or 0) >= CLIENT_BOUND_PCT]
+            if bound:
+                lines.append(
+                    f"  client-bound ({', '.join(bound)}: client >= {CLIENT_BOUND_PCT}% of its core): the ratio means little"
                 )
     ours, ref = _find(rows, "chatserver", "single", 1000), _find(rows, "reference", "single", 1000)
     if ours and ref and ref.p99_ms:
@@ -638,10 +663,10 @@ def targets(rows: Sequence[Row]) -> list[str]:
         ours, ref = _find(rows, "chatserver", "idle", n), _find(rows, "reference", "idle", n)
         if ours and ref and ref.kb_per_connection:
             ratio = ours.kb_per_connection / ref.kb_per_connection
-            verdict = "MET" if ratio <= 2 else "MISSED"
+            verdict = "MET" if ours.kb_per_connection <= IDLE_KB_TARGET else "MISSED"
             lines.append(
                 f"memory per idle subscribed connection N={n}: {ours.kb_per_connection:.1f} KB vs reference "
-                f"{ref.kb_per_connection:.1f} KB = {ratio:.2f}x (target <= 2x) {verdict}"
+                f"{ref.kb_per_connection:.1f} KB = {ratio:.2f}x (target <= {IDLE_KB_TARGET} KB) {verdict}"
             )
     return lines
 

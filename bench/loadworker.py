@@ -90,7 +90,7 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
     for connection in handshakes:
         await connection.close()
     pipe.send(("ready", len(subscribers)))
-    cpu_at_reset = time.process_time()
+    cpu_at_reset, wall_at_reset = time.process_time(), time.monotonic()
 
     loop = asyncio.get_running_loop()
     while True:
@@ -98,10 +98,10 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
         name, _ = await loop.run_in_executor(None, pipe.recv)
         if name == "reset":
             stats.reset()
-            cpu_at_reset = time.process_time()
+            cpu_at_reset, wall_at_reset = time.process_time(), time.monotonic()
             for subscriber in subscribers:
                 subscriber.received = 0
-                subscriber.last_seq = -1
+                subscriber.last_seq = b""
             pipe.send("ok")
         elif name == "count":
             pipe.send(stats.deliveries)
@@ -117,6 +117,7 @@ async def _main(spec: WorkerSpec, pipe: Connection) -> None:
                     "last_ns": stats.last_ns,
                     "closed_by_server": sum(1 for s in subscribers if s.closed.done()),
                     "cpu_seconds": time.process_time() - cpu_at_reset,
+                    "wall_seconds": time.monotonic() - wall_at_reset,
                 }
             )
         elif name == "close":
