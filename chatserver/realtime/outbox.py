@@ -1,6 +1,7 @@
 """A connection's outgoing frames: bounded in bytes, drained by the connection's one writer task.
 
-Fast path: when nothing is queued and the writer is idle, `push` steps the send coroutine itself. An ASGI
+Fast path: when nothing is queued and the writer is idle, `push` first offers the frame to `write_now` (a plain
+call that writes it if the transport takes it at once), else steps the send coroutine itself. An ASGI
 WebSocket send with room in the transport buffer finishes without suspending, so most frames are written
 straight from the fan-out loop with no task switch (a task wake-up per subscriber halves fan-out throughput).
 If the send does suspend (the transport is paused: a slow reader), the half-done send is handed to the
@@ -14,6 +15,15 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 Send = Callable[[str], Awaitable[None]]
+WriteNow = Callable[[Any], bool]
+
+
+def frame_size(frame: Any) -> int:
+    """What a frame counts for in the outbox: its length, or for a pre-framed one (a tuple of bytes written in
+    a row) the bytes of its parts."""
+    if type(frame) is tuple:
+        return sum(map(len, frame))
+    return len(frame)
 
 
 class Outbox:
@@ -23,6 +33,7 @@ class Outbox:
     With `send` and `spawn` given, frames go out directly while nothing is queued, and `spawn()` is called
     when a writer task is needed (a send suspended, or frames queued); the owner then runs `drain(send)` in
     one task, which returns when the backlog is gone. Without them, frames queue until `drain` is called.
+    `write_now`, when given, is tried first on that direct path: True means the frame is written.
     Sizes are counted in characters; frames are JSON, so for ASCII payloads (base64 audio, ids) that is bytes.
     """
 
@@ -36,6 +47,7 @@ class Outbox:
         "_send",
         "_size",
         "_spawn",
+        "_write_now",
         "_writing",
         "failed",
         "overflowed",
@@ -47,6 +59,7 @@ class Outbox:
         on_overflow: Callable[[], None],
         send: Send | None = None,
         spawn: Callable[[], None] | None = None,
+        write_now: WriteNow | None = None,
     ) -> None:
         self._frames: deque[str] = deque()
         self._size = 0
@@ -54,6 +67,7 @@ class Outbox:
         self._on_overflow = on_overflow
         self._send = send
         self._spawn = spawn
+        self._write_now = write_now
         self._direct: Send | None = send if spawn is not None else None
         self._pending: tuple[Coroutine[Any, Any, None], Any] | None = None
         self._writing = False
@@ -76,6 +90,14 @@ class Outbox:
             return False
         direct = self._direct
         if direct is not None:
+            write_now = self._write_now
+            if write_now is not None:
+                try:
+                    if write_now(frame):
+                        return True
+                except Exception:
+                    self.fail()
+                    return False
             coroutine = direct(frame)
             try:
                 blocker = coroutine.send(None)  # type: ignore[attr-defined]
@@ -89,7 +111,7 @@ class Outbox:
             self._pending = (coroutine, blocker)  # type: ignore[assignment]
             self._need_writer()
             return True
-        size = self._size + len(frame)
+        size = self._size + frame_size(frame)
         if size > self._limit:
             self._frames.clear()
             self._size = 0
@@ -137,7 +159,7 @@ class Outbox:
                     if self.overflowed:
                         return
                     frame = frames.popleft()
-                    self._size -= len(frame)
+                    self._size -= frame_size(frame)
                     await send(frame)
                 else:
                     break

@@ -60,6 +60,12 @@ def frame_sender(websocket: WebSocket, codec: Codec) -> Callable[[Any], Awaitabl
     return websocket.send_bytes if getattr(codec, "binary", False) else websocket.send_text
 
 
+def frame_write_now(websocket: WebSocket) -> Callable[[Any], bool] | None:
+    """The server's synchronous pre-framed write (the outbox's fast path), when it has a FrameWriter."""
+    writer = frame_writer(websocket.scope)
+    return writer.write_now if writer is not None else None
+
+
 def subscriber_prefix(websocket: WebSocket, codec: Codec, op_id: str) -> Any:
     """What the engine frames a subscription's events with: the codec's, pre-framed when the server can."""
     prefix = codec.data_prefix(op_id)

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 from chatserver.auth.identity import Identity
 from chatserver.realtime.hub import Subscriber
 from chatserver.realtime.outbox import Outbox
-from chatserver.transport.codec import Codec, RealtimeContext, frame_sender
+from chatserver.transport.codec import Codec, RealtimeContext, frame_sender, frame_write_now
 from chatserver.transport.json_codec import loads_strict
 from chatserver.transport.session_auth import SessionAuth
 from chatserver.transport.session_operations import START_BURST, SessionOperations, StartRefused
@@ -88,6 +88,7 @@ class Session(SessionSend, SessionAuth, SessionOperations):
             self._overflowed,
             send=frame_sender(websocket, codec),
             spawn=self._spawn_writer,
+            write_now=frame_write_now(websocket),
         )
         self.subscriptions: dict[str, Subscriber] = {}
         self.operations: dict[str, asyncio.Task[None]] = {}  # running, result still wanted, by id

@@ -3,10 +3,11 @@ WebSocket frame header of its own plus the shared bytes, handed to the socket wi
 
 Through ASGI a text frame is copied four times per subscriber (prefix + body, `str.encode`, websockets'
 framing, uvicorn's `b"".join`). `chatserver serve` and the tests run uvicorn with `ws=FramingWebSocketProtocol`,
-which offers the ASGI extension `chatserver.frames`: a `FrameWriter` whose `send` writes a `PreFramed` frame
-(text, or MQTT's binary PUBLISH) straight to the transport and any other frame the usual way. Servers without the extension (another ASGI
-server, `--ws wsproto`) and connections that negotiated an extension (permessage-deflate, which chatserver
-never offers) keep the plain ASGI path.
+which offers the ASGI extension `chatserver.frames`: a `FrameWriter` whose `send` writes a pre-framed frame (a
+tuple of bytes: text, or MQTT's binary PUBLISH) straight to the transport and any other frame the usual way; its
+`write_now` does the same without a coroutine when the transport takes the frame at once (the outbox's fast
+path). Servers without the extension (another ASGI server, `--ws wsproto`) and connections that negotiated an
+extension (permessage-deflate, which chatserver never offers) keep the plain ASGI path.
 """
 
 from __future__ import annotations
@@ -38,41 +39,33 @@ def text_header(length: int) -> bytes:
     return frame_header(length, _FINAL_TEXT)
 
 
-class PreFramed:
-    """One frame ready for the socket: its header (with the subscriber's own prefix), then shared bytes.
-    Its length (what the outbox counts) is the frame's payload in bytes."""
-
-    __slots__ = ("parts", "size")
-
-    def __init__(self, parts: tuple[bytes, ...], size: int) -> None:
-        self.parts = parts
-        self.size = size
-
-    def __len__(self) -> int:
-        return self.size
-
-
 class TextFrames:
-    """The engine's frame builder for one text-protocol subscriber: `prefix + body + "}"`, pre-framed."""
+    """The engine's frame builder for one text-protocol subscriber: `prefix + body + "}"`, pre-framed as a
+    tuple of parts (header + prefix, the shared body bytes, the closing brace) for `writelines`."""
 
     __slots__ = ("prefix",)
 
     # The engine frames one body for every subscriber of a plan group in a row (on the event loop): the last
-    # body's UTF-8 is kept, so a publish to N subscribers encodes it once, not N times. Holding the string
-    # keeps its identity from being reused by another body.
-    _last: tuple[str | None, bytes] = (None, b"")
+    # body's UTF-8 is kept, so a publish to N subscribers encodes it once, not N times, and so are the frame
+    # headers by frame length (prefixes of one length share one). Holding the string keeps its identity from
+    # being reused by another body.
+    _last: tuple[str | None, bytes, dict[int, bytes]] = (None, b"", {})
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix.encode()
 
-    def frame(self, body: str) -> PreFramed:
-        last_body, encoded = TextFrames._last
+    def frame(self, body: str) -> tuple[bytes, ...]:
+        last_body, encoded, headers = TextFrames._last
         if body is not last_body:
             encoded = body.encode()
-            TextFrames._last = (body, encoded)
+            headers = {}
+            TextFrames._last = (body, encoded, headers)
         prefix = self.prefix
         size = len(prefix) + len(encoded) + 1
-        return PreFramed((text_header(size) + prefix, encoded, _SUFFIX), size)
+        header = headers.get(size)
+        if header is None:
+            header = headers[size] = text_header(size)
+        return (header + prefix, encoded, _SUFFIX)
 
 
 class BinaryFrames:
@@ -84,24 +77,39 @@ class BinaryFrames:
     def __init__(self, frames: Any) -> None:
         self.frames = frames
 
-    def frame(self, body: str) -> PreFramed:
+    def frame(self, body: str) -> tuple[bytes, ...]:
         head, shared = self.frames.parts(body)
-        size = len(head) + len(shared)
-        return PreFramed((frame_header(size, _FINAL_BINARY) + head, shared), size)
+        return (frame_header(len(head) + len(shared), _FINAL_BINARY) + head, shared)
 
 
 class FrameWriter:
-    """A connection's frame sink: `PreFramed` straight to the transport, text or bytes through ASGI."""
+    """A connection's frame sink: pre-framed frames (tuples of bytes) straight to the transport, text or
+    bytes through ASGI."""
 
     __slots__ = ("_protocol",)
 
     def __init__(self, protocol: FramingWebSocketProtocol) -> None:
         self._protocol = protocol
 
+    def write_now(self, frame: Any) -> bool:
+        """Write a pre-framed frame at once if the transport takes it (open, not paused); False otherwise
+        (any other frame, or one that must wait: `send` does that)."""
+        protocol = self._protocol
+        if (
+            type(frame) is tuple
+            and protocol.writable.is_set()
+            and not protocol.disconnected
+            and not protocol.close_sent
+            and protocol.conn.state is State.OPEN
+        ):
+            protocol.transport.writelines(frame)
+            return True
+        return False
+
     async def send(self, frame: Any) -> None:
         """Write one frame; waits while the transport is paused, like uvicorn's own send."""
         protocol = self._protocol
-        if type(frame) is not PreFramed:
+        if type(frame) is not tuple:
             message = {"type": "websocket.send", "bytes" if type(frame) is bytes else "text": frame}
             await protocol.send(message)  # type: ignore[arg-type]
             return
@@ -113,7 +121,7 @@ class FrameWriter:
             raise ClientDisconnected()
         if protocol.close_sent:
             raise RuntimeError("Unexpected ASGI message 'websocket.send', after sending 'websocket.close'.")
-        protocol.transport.writelines(frame.parts)
+        protocol.transport.writelines(frame)
 
 
 class FramingWebSocketProtocol(WebSocketsSansIOProtocol):
