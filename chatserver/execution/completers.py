@@ -28,11 +28,27 @@ class Fallback(Exception):
 class Run:
     """One request's state while a plan writes its result: resolver calls still to be awaited."""
 
-    __slots__ = ("executor", "pending")
+    __slots__ = ("executor", "outcomes", "pending")
 
-    def __init__(self, executor: Any) -> None:
+    def __init__(self, executor: Any, *, mutation: bool = False) -> None:
         self.executor = executor  # graphql-core's Executor, built (variables coerced) for this request
         self.pending: list[tuple[Any, Completer, dict[str, Any], str, Path | None]] = []
+        # A mutation's root resolver runs once: what it gave (or raised), by response key, so that graphql-core
+        # can answer from it instead of running the mutation again if the plan cannot finish.
+        self.outcomes: dict[str, RootOutcome] | None = {} if mutation else None
+
+    def note_outcome(self, path: Path | None, outcome: RootOutcome) -> None:
+        if self.outcomes is not None and path is not None and path.prev is None:
+            self.outcomes[str(path.key)] = outcome
+
+
+@dataclass(frozen=True, slots=True)
+class RootOutcome:
+    """What a root resolver returned or raised, and whether it answered with an awaitable."""
+
+    value: Any
+    raised: bool
+    awaitable: bool
 
 
 class Completer:
@@ -101,6 +117,8 @@ class ObjectCompleter(Completer):
         # Set on the root: some planned field has no auth directive (its own or its type's), so only callers of
         # the server's default mode may have it planned; others go to graphql-core and its mode rules.
         self.default_mode_only = False
+        # Set on the root: the auth modes every planned field admits; callers of other modes go to graphql-core.
+        self.modes: frozenset[str] = frozenset()
 
     def complete(self, run: Run, value: Any, path: Path | None) -> Any:
         if value is None:
@@ -162,11 +180,16 @@ class FieldPlan:
             if self.has_arguments
             else {}
         )
-        result = field_def.resolve(source, info, **args)  # type: ignore[misc]
+        try:
+            result = field_def.resolve(source, info, **args)  # type: ignore[misc]
+        except Exception as error:
+            run.note_outcome(path, RootOutcome(error, raised=True, awaitable=False))
+            raise
         if executor.is_awaitable(result):
             out[self.key] = None  # keeps the key's place; the value is written once awaited
             run.pending.append((result, self.completer, out, self.key, path))
         else:
+            run.note_outcome(path, RootOutcome(result, raised=False, awaitable=False))
             out[self.key] = self.completer.complete(run, result, path)
 
 

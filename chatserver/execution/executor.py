@@ -14,7 +14,7 @@ from graphql import ExecutionResult, OperationDefinitionNode, OperationType, exe
 from chatserver.auth.identity import Identity
 from chatserver.execution.documents import CompiledDocument, DocumentCache
 from chatserver.execution.error_format import AppSyncError, appsync_error, from_graphql_error
-from chatserver.execution.fast_path import FastPath
+from chatserver.execution.fast_path import FastPath, Replay
 from chatserver.execution.selection import dealias, iter_fields
 from chatserver.metrics import count_error, new_request_id
 from chatserver.realtime.publisher import MutationPublisher
@@ -127,18 +127,21 @@ class Executor:
         context: RequestContext,
     ) -> ExecutionResult:
         guard = self._mode_guard(compiled, context.identity.mode)
+        middleware: list[ModeGuard | Replay] | None = list(guard) if guard else None
         if self.fast_path is not None and guard is None:  # fields the caller's mode may not use: graphql-core
-            data = await self.fast_path.execute(compiled, operation, variables, context)
-            if data is not None:
-                return ExecutionResult(data, None)
+            answer = await self.fast_path.execute(compiled, operation, variables, context)
+            if isinstance(answer, dict):
+                return ExecutionResult(answer, None)
             context = replace(context, budget=ReadBudget(context.budget.limit))  # graphql-core starts afresh
+            if answer is not None:  # a mutation that ran: graphql-core answers from its resolver's outcome
+                middleware = [answer]
         outcome = execute(
             self._graphql_schema,
             compiled.document,  # type: ignore[arg-type]
             context_value=context,
             variable_values=dict(variables) if variables else None,
             operation_name=operation.name.value if operation.name else None,
-            middleware=guard,
+            middleware=middleware,
         )
         if isinstance(outcome, ExecutionResult):
             return outcome

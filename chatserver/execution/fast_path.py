@@ -1,10 +1,13 @@
-"""The fast path for cached queries: run an operation's compiled plan, or say it must run on graphql-core.
+"""The fast path for cached operations: run an operation's compiled plan, or say graphql-core must run it.
 
 Plans are compiled once per operation of a cached document (and per distinct outcome of its `@include`/`@skip`
 conditions) and kept on the `CompiledDocument`, so they live and die with the document cache's LRU entry.
+Queries and mutations with one root field have plans (graphql-core runs several root mutations one after another).
 `execute` returns the response `data`, or None when graphql-core must run the whole operation instead: the
-operation is not covered, its variables do not coerce, a resolver raised, or a value needs error handling. A plan
-never answers differently from graphql-core; tests/execution/test_fast_path_differential.py holds it to that.
+operation is not covered, its variables do not coerce, a resolver raised, or a value needs error handling. A
+mutation's resolver runs once: when its plan cannot finish, `execute` returns a `Replay`, and graphql-core answers
+from what the resolver gave or raised. A plan never answers differently from graphql-core;
+tests/execution/test_fast_path_differential.py holds it to that.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from graphql import (
 from graphql.execution import Executor as GraphQLCoreExecutor
 from graphql.execution.values import get_argument_values
 
-from chatserver.execution.completers import Fallback, ObjectCompleter, Run
+from chatserver.execution.completers import Fallback, ObjectCompleter, RootOutcome, Run
 from chatserver.execution.documents import CompiledDocument
 from chatserver.execution.plan import PlanCompiler, Unsupported, condition_nodes
 
+PLANNED_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})  # subscriptions: the engine
 MAX_PLANS_PER_OPERATION = 64  # distinct @include/@skip outcomes kept per operation
 
 ConditionNode = FieldNode | InlineFragmentNode | FragmentSpreadNode
@@ -44,6 +48,26 @@ class FastPathCounters:
     taken: int = 0
     not_covered: int = 0  # the operation (for these conditions) has no plan
     fell_back: int = 0  # a plan started but graphql-core answered (bad variables, an error, a null)
+    replayed: int = 0  # of those, mutations whose resolver had run: graphql-core answered from its outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A mutation whose root resolver ran but whose plan could not finish (it raised, or its value needs error
+    handling): graphql-core answers instead, with this as middleware, which hands it the resolver's outcome
+    rather than running the mutation a second time."""
+
+    outcomes: Mapping[str, RootOutcome]
+
+    def resolve(self, next_: Any, root: Any, info: Any, **args: Any) -> Any:
+        outcome = self.outcomes.get(str(info.path.key)) if info.path.prev is None else None
+        if outcome is None:
+            return next_(root, info, **args)
+        if outcome.awaitable:
+            return _later(outcome)
+        if outcome.raised:
+            raise outcome.value
+        return outcome.value
 
 
 @dataclass(slots=True)
@@ -69,8 +93,9 @@ class FastPath:
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any] | None,
         context: Any,
-    ) -> dict[str, Any] | None:
-        """The operation's `data`, or None: run it on graphql-core (nothing observable happened here)."""
+    ) -> dict[str, Any] | Replay | None:
+        """The operation's `data`; or None: run it on graphql-core (nothing observable happened here); or, for a
+        mutation whose resolver ran, a `Replay`: run it on graphql-core with that middleware."""
         plans = self._plans(compiled, operation)
         if plans is None:
             self.counters.not_covered += 1
@@ -92,16 +117,20 @@ class FastPath:
             self.counters.fell_back += 1
             return None
         root = self._plan(compiled, plans, outcome)
-        if root is None or (root.default_mode_only and _mode(context) != self._default_mode):
+        mode = _mode(context)
+        if root is None or mode not in root.modes or (root.default_mode_only and mode != self._default_mode):
             self.counters.not_covered += 1
             return None
-        run = Run(executor)
+        run = Run(executor, mutation=operation.operation == OperationType.MUTATION)
         try:
             data = root.write(run, None, None)
             await _settle(run)
         except Exception:  # Fallback, or anything a resolver or a serializer raised
             _discard(run)
             self.counters.fell_back += 1
+            if run.outcomes:
+                self.counters.replayed += 1
+                return Replay(dict(run.outcomes))
             return None
         except BaseException:  # cancelled (the execution timeout, a closing socket): nothing left unawaited
             _discard(run)
@@ -114,7 +143,7 @@ class FastPath:
         if key in compiled.plans:
             return compiled.plans[key]
         plans: OperationPlans | None = None
-        if operation.operation == OperationType.QUERY and not operation.directives:
+        if operation.operation in PLANNED_OPERATIONS and not operation.directives:
             plans = OperationPlans(operation, condition_nodes(operation, compiled.fragments))
         compiled.plans[key] = plans
         return plans
@@ -163,13 +192,24 @@ async def _settle(run: Run) -> None:
     while run.pending:
         batch, run.pending = run.pending, []
         if len(batch) == 1:
-            results: list[Any] = [await batch[0][0]]
+            try:
+                results: list[Any] = [await batch[0][0]]
+            except Exception as error:
+                results = [error]
         else:
             results = await asyncio.gather(*(entry[0] for entry in batch), return_exceptions=True)
         for (_, completer, out, key, path), result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
+            raised = isinstance(result, BaseException)
+            run.note_outcome(path, RootOutcome(result, raised=raised, awaitable=True))
+            if raised:
                 raise Fallback from result
             out[key] = completer.complete(run, result, path)
+
+
+async def _later(outcome: RootOutcome) -> Any:
+    if outcome.raised:
+        raise outcome.value
+    return outcome.value
 
 
 def _discard(run: Run) -> None:

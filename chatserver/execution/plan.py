@@ -112,19 +112,27 @@ class PlanCompiler:
         self._conditions = conditions
 
     def compile(self, operation: OperationDefinitionNode) -> ObjectCompleter:
-        if operation.operation != OperationType.QUERY:
-            raise Unsupported("only queries have plans")
+        if operation.operation == OperationType.QUERY:
+            root = self._schema.query_type
+        elif operation.operation == OperationType.MUTATION:
+            root = self._schema.mutation_type
+        else:
+            raise Unsupported("subscriptions are the real-time engine's")
         if operation.directives:
             raise Unsupported("operation directives")
         for fragment in self._fragments.values():
             if fragment.variable_definitions:
                 raise Unsupported("fragment variables")
-        root = self._schema.query_type
         if root is None:
-            raise Unsupported("no query type")
+            raise Unsupported(f"no {operation.operation.value} type")
         self._default_mode_only = False
+        self._modes = EVERY_MODE
         plan = self._object(root, [operation.selection_set])
+        if operation.operation == OperationType.MUTATION and len(plan.fields) != 1:
+            # graphql-core runs several root mutations one after another; a plan settles its resolvers together
+            raise Unsupported("a mutation operation with several root fields")
         plan.default_mode_only = self._default_mode_only
+        plan.modes = self._modes
         return plan
 
     def _object(
@@ -211,8 +219,8 @@ class PlanCompiler:
         modes = _auth_modes(strawberry_field.directives or ()) or type_modes
         if modes is None:
             self._default_mode_only = True
-        elif modes != EVERY_MODE:
-            raise Unsupported(f"{parent.name}.{name} admits only some auth modes")
+        else:
+            self._modes &= modes  # e.g. mutations: signed-in users, not API keys
         sub_selections = [n.selection_set for n in nodes if n.selection_set is not None]
         completer = self._completer(field_def.type, sub_selections)
         is_basic = (

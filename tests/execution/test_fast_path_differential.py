@@ -11,6 +11,7 @@ by always falling back), the others by graphql-core.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from tests.server import RunningServer, run_server
 
 FAST = "fast"  # answered by a compiled plan
 CORE = "core"  # answered by graphql-core on both servers (not covered, or an error on the way)
+REPLAYED = "replayed"  # a mutation whose resolver ran in the plan, answered by graphql-core from that outcome
+GENERATED = frozenset({"id", "createdAt", "updatedAt"})  # what a mutation makes anew on each server
 
 MESSAGE_FIELDS = "id content { text imageId } owner createdAt updatedAt roomId"
 PAGE = f"""
@@ -133,6 +136,8 @@ class World:
     empty_room_id: str
     image_room_id: str  # a message whose imageId names no upload
     message_id: str
+    write_room_id: str  # where the mutation cases write (so the reads above stay as they are)
+    own_message_id: str  # alice's, in write_room_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +148,7 @@ class Case:
     expect: str = FAST
     user: str = "alice"
     operation_name: str | None = None
+    creates_messages: bool = False  # a mutation adding one message to write_room_id per server
 
 
 def _token(world: World, query: str, variables: dict[str, Any], *path: str) -> str:
@@ -314,24 +320,66 @@ CASES = [
     Case("introspection", INTROSPECTION, expect=CORE),
     Case("unknown field", "{ rooms { id color } }", expect=CORE),
     Case("syntax error", "{ rooms { id ", expect=CORE),
+    # Mutations: a plan when the operation has one root field. Both servers write, so what each makes anew
+    # (ids, timestamps) is compared by shape; everything else byte for byte.
+    Case(
+        "mutation: seed CreateMessage",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"roomId": w.write_room_id, "content": {"text": "new ✓"}}},
+        creates_messages=True,
+    ),
+    Case(
+        "mutation: aliases, fragments, __typename",
+        """mutation Send($input: MessageInput!, $withOwner: Boolean!) {
+          sent: createMessage(input: $input) { __typename ...Sent owner @include(if: $withOwner) roomId }
+        }
+        fragment Sent on Message { id body: content { text ... on MessageContent { imageId } } }""",
+        lambda w: {"input": {"roomId": w.write_room_id, "content": {"text": "aliased"}}, "withOwner": True},
+        creates_messages=True,
+    ),
+    Case(
+        "mutation: ID as a number is coerced",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"roomId": w.write_room_id, "content": {"text": "x"}, "id": 7}},
+        creates_messages=True,
+    ),
+    Case(
+        "mutation: seed UpdateMessage, own message",
+        UPDATE_MESSAGE,
+        lambda w: {
+            "input": {"id": w.own_message_id, "roomId": w.write_room_id, "content": {"text": "edited"}}
+        },
+    ),
+    Case("mutation: seed CreateRoom", CREATE_ROOM, lambda w: {"input": {"name": "made twice"}}),
+    Case(
+        "mutation: two root fields (graphql-core runs them in turn)",
+        'mutation { a: createRoom(input: {name: "a"}) { name } b: createRoom(input: {name: "b"}) { name } }',
+        expect=CORE,
+    ),
     Case(
         "mutation: room missing",
         CREATE_MESSAGE,
         lambda w: {"input": {"roomId": "no-such-room", "content": {"text": "x"}}},
-        CORE,
+        REPLAYED,
     ),
     Case(
         "mutation: empty content",
         CREATE_MESSAGE,
         lambda w: {"input": {"roomId": w.room_id, "content": {"text": ""}}},
-        CORE,
+        REPLAYED,
     ),
     Case(
         "mutation: not your message",
         UPDATE_MESSAGE,
         lambda w: {"input": {"id": w.message_id, "roomId": w.room_id, "content": {"text": "mine now"}}},
-        CORE,
+        REPLAYED,
         user="bob",
+    ),
+    Case(
+        "mutation: variables that do not coerce",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"roomId": w.write_room_id, "content": {"text": 5}}},
+        CORE,
     ),
     Case(
         "auth-refused field: deleteRoom by a non-admin",
@@ -407,6 +455,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             sent = [alice.create_message(room_id, f"message {n} ünïcödé ✓")["id"] for n in range(12)]
             empty_room_id = alice.create_room("empty")["id"]
             image_room_id = alice.create_room("images")["id"]
+            write_room_id = alice.create_room("writes")["id"]
+            own_message_id = alice.create_message(write_room_id, "to be edited")["id"]
             alice.create_message(image_room_id, "text only")
             messages = fast.app.state.services.messages
             on_server_loop(
@@ -428,6 +478,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 empty_room_id=empty_room_id,
                 image_room_id=image_room_id,
                 message_id=sent[0],
+                write_room_id=write_room_id,
+                own_message_id=own_message_id,
             )
 
 
@@ -436,17 +488,41 @@ def test_fast_path_answers_as_graphql_core(world: World, case: Case) -> None:
     variables = case.variables(world)
     fast_client, core_client = world.clients[case.user]
     counters = world.fast.app.state.services.executor.fast_path.counters
-    taken_before = counters.taken
+    messages_before = _message_count(world)
+    taken_before, replayed_before = counters.taken, counters.replayed
     fast = _post(fast_client, case, variables)
-    taken = counters.taken - taken_before
+    taken, replayed = counters.taken - taken_before, counters.replayed - replayed_before
     core = _post(core_client, case, variables)
-    assert (fast.status_code, fast.content) == (core.status_code, core.content)
+    if case.query.lstrip().startswith("mutation"):
+        assert fast.status_code == core.status_code
+        assert _ordered(fast.content, generated=True) == _ordered(core.content, generated=True)
+    else:
+        assert (fast.status_code, fast.content) == (core.status_code, core.content)
     assert fast.headers["content-type"] == core.headers["content-type"]
     if case.expect == FAST:
         assert taken == 1, f"the fast path did not answer: {counters}"
         assert "errors" not in fast.json()
     else:
         assert taken == 0
+    assert replayed == (1 if case.expect == REPLAYED else 0), counters
+    # Each server ran the mutation once: never twice on the fast one.
+    assert _message_count(world) - messages_before == (2 if case.creates_messages else 0)
+
+
+def _message_count(world: World) -> int:
+    page = world.clients["alice"][0].data(PAGE, {"roomId": world.write_room_id, "limit": 1000})
+    return len(page["listMessagesForRoom"]["items"])
+
+
+def _ordered(content: bytes, *, generated: bool) -> Any:
+    """A JSON body with its key order kept (pairs), generated values replaced by a placeholder."""
+
+    def pairs(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        return [
+            (k, "<generated>" if generated and k in GENERATED and isinstance(v, str) else v) for k, v in items
+        ]
+
+    return json.loads(content, object_pairs_hook=pairs)
 
 
 def test_cases_cover_errors_and_answers(world: World) -> None:
