@@ -76,7 +76,9 @@ class RequestObserver:
     def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._counters: dict[tuple[str, str, int], Any] = {}  # labelled children: `labels()` costs per request
+        self._counters: dict[
+            tuple[str, str, int], Any
+        ] = {}  # labelled children: `labels()` costs per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -108,7 +110,6 @@ class RequestObserver:
         finally:
             self.metrics.unbind(metrics_token)
             request_id_var.reset(id_token)
-
 
     def _counter(self, method: str, path: str, status: int) -> Any:
         route = _route(path)
