@@ -253,6 +253,7 @@ async def _open_auth_modes(
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app; the lifespan opens the services."""
     from chatserver.transport.health import RequestObserver
+    from chatserver.transport.http import GraphQLPostShortcut
     from chatserver.transport.routes import build_routes
 
     @contextlib.asynccontextmanager
@@ -287,6 +288,7 @@ def create_app(settings: Settings) -> Starlette:
                 expose_headers=["x-amzn-ErrorType", "x-amzn-RequestId"],
                 max_age=600,
             ),
+            Middleware(GraphQLPostShortcut),
         ],
         lifespan=lifespan,
     )
