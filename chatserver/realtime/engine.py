@@ -7,6 +7,7 @@ every process's engine (this one included) through `_deliver`, the one fan-out p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -17,7 +18,7 @@ from graphql.language import DocumentNode
 
 from chatserver.realtime.broker import Broker, Publication
 from chatserver.realtime.compiler import CompiledSubscription, compile_subscription
-from chatserver.realtime.expiry import ExpirySweep
+from chatserver.realtime.expiry import SWEEP_SECONDS, ExpirySweep
 from chatserver.realtime.hub import Hub, Subscriber
 from chatserver.realtime.metrics import RealtimeMetrics
 from chatserver.realtime.outbox import Outbox
@@ -69,13 +70,16 @@ class RealtimeEngine:
         self.max_payload_bytes = max_payload_bytes
         self.metrics = metrics or RealtimeMetrics()
         self.hub = Hub()
-        self._connections: dict[Connection, None] = {}
+        # connection -> when it reaches its maximum age (monotonic seconds, 0: never), in the order they opened:
+        # every connection has the same maximum age, so the oldest come first and one sweep finds them.
+        self._connections: dict[Connection, float] = {}
         self._by_user: dict[str, dict[Connection, None]] = {}
-        self._users_of: dict[Connection, set[str]] = {}
+        self._users_of: dict[Connection, tuple[str, ...]] = {}  # mostly one user: a tuple, not a set
         self._subscribers_of: dict[str, dict[Subscriber, None]] = {}  # user sub -> its subscriptions
         self._removed_groups: dict[str, dict[str, int]] = {}  # user sub -> group -> removed at (epoch s)
         self.expiry = ExpirySweep()  # credentials expiry: one sweep for every connection
         self._running = False
+        self._max_age_task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle
@@ -85,11 +89,17 @@ class RealtimeEngine:
         await self.broker.start(self._deliver)
         self._running = True
         self.expiry.start()
+        self._max_age_task = asyncio.create_task(self._sweep_max_age_forever(), name="realtime-max-age-sweep")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking publications, then close every connection with 1001 after it drains its queue."""
         self._running = False
         await self.expiry.stop()
+        if self._max_age_task is not None:
+            self._max_age_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._max_age_task
+            self._max_age_task = None
         await self.broker.stop()
         await self.close_all(CLOSE_GOING_AWAY, "Server shutting down", grace)
 
@@ -276,14 +286,36 @@ class RealtimeEngine:
         removed first. A later call for the same connection keeps the earlier deadline."""
         self.expiry.watch(connection, expires_at, on_expiry)
 
+    def sweep_max_age(self, now: float | None = None) -> int:
+        """Close (1001) the connections past their maximum age; returns how many were asked to close."""
+        now = time.monotonic() if now is None else now
+        due = []
+        for connection, closes_at in self._connections.items():
+            if closes_at > now:
+                break  # the rest opened later
+            if closes_at:
+                due.append(connection)
+        for connection in due:  # a closing connection stays listed until it is gone: disconnect is idempotent
+            connection.disconnect(CLOSE_GOING_AWAY, "Connection max age reached")
+        return len(due)
+
+    async def _sweep_max_age_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                self.sweep_max_age()
+            except Exception:
+                log.exception("closing connections past their maximum age failed")
+
     def sweep_expired(self, now: float | None = None) -> int:
         """Close the connections whose deadline passed; returns how many."""
         return self.expiry.sweep(now)
 
     # --- connections
 
-    def add_connection(self, connection: Connection) -> None:
-        self._connections[connection] = None
+    def add_connection(self, connection: Connection, max_age: float = 0.0) -> None:
+        """Track a connection; with `max_age` (seconds), close it (1001) within a second after that age."""
+        self._connections[connection] = time.monotonic() + max_age if max_age > 0 else 0.0
         self.metrics.connections += 1
         self.metrics.connections_total += 1
 
@@ -291,10 +323,12 @@ class RealtimeEngine:
         """Index a connection by its user, for `disconnect_user`."""
         if user_sub is not None and connection in self._connections:
             self._by_user.setdefault(user_sub, {})[connection] = None
-            self._users_of.setdefault(connection, set()).add(user_sub)
+            users = self._users_of.get(connection, ())
+            if user_sub not in users:
+                self._users_of[connection] = (*users, user_sub)
 
     def remove_connection(self, connection: Connection) -> None:
-        if self._connections.pop(connection, False) is None:
+        if self._connections.pop(connection, None) is not None:
             self.metrics.connections -= 1
         self.expiry.forget(connection)
         for sub in self._users_of.pop(connection, ()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from chatserver.realtime.compiler import CompiledSubscription
@@ -68,6 +69,9 @@ class Hub:
         entry = self._plans.get(compiled.plan)
         if entry is None:
             entry = self._plans[compiled.plan] = [compiled.plan, 0]
+        elif compiled.plan is not entry[0]:
+            # Keep the one plan object for this selection set, not a copy per subscription (~1 KB each).
+            compiled = subscriber.compiled = replace(compiled, plan=entry[0])
         entry[1] += 1
         subscriber.key = (entry[0], compiled.rules)
         plans.setdefault(subscriber.key, {})[subscriber] = None

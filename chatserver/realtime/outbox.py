@@ -61,7 +61,7 @@ class Outbox:
         spawn: Callable[[], None] | None = None,
         write_now: WriteNow | None = None,
     ) -> None:
-        self._frames: deque[str] = deque()
+        self._frames: deque[Any] | None = None  # made when a frame first has to wait (most never do)
         self._size = 0
         self._limit = limit
         self._on_overflow = on_overflow
@@ -113,14 +113,17 @@ class Outbox:
             return True
         size = self._size + frame_size(frame)
         if size > self._limit:
-            self._frames.clear()
+            self._frames = None
             self._size = 0
             self._closed = True
             self.overflowed = True
             self._direct = None
             self._on_overflow()
             return False
-        self._frames.append(frame)
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        frames.append(frame)
         self._size = size
         self._need_writer()
         return True
@@ -135,7 +138,7 @@ class Outbox:
         self.failed = True
         self._closed = True
         self._direct = None
-        self._frames.clear()
+        self._frames = None
         self._size = 0
 
     def _need_writer(self) -> None:
@@ -146,12 +149,12 @@ class Outbox:
 
     async def drain(self, send: Send) -> None:
         """Send the backlog in order (a suspended send first), then return to direct sending."""
-        frames = self._frames
         self._writing = True
         self._direct = None
         try:
             while True:
                 pending = self._pending
+                frames = self._frames
                 if pending is not None:
                     self._pending = None
                     await _Resume(*pending)
@@ -163,6 +166,7 @@ class Outbox:
                     await send(frame)
                 else:
                     break
+            self._frames = None
             if not self._closed and self._spawn is not None:
                 self._direct = self._send
         finally:

@@ -27,13 +27,13 @@ from chatserver.transport.session_auth import SessionAuth
 from chatserver.transport.session_operations import START_BURST, SessionOperations, StartRefused
 from chatserver.transport.session_send import SessionSend
 from chatserver.transport.session_state import (
-    CLOSE_GOING_AWAY,
     CLOSE_INTERNAL_ERROR,
     CLOSE_NORMAL,
     CLOSE_SLOW_CONSUMER,
     State,
     close_reason,
 )
+from chatserver.transport.timer_heap import Deadline
 
 log = logging.getLogger("chatserver.websocket")
 
@@ -55,6 +55,7 @@ class Session(SessionSend, SessionAuth, SessionOperations):
         "_closer",
         "_idle",
         "_idle_timer",
+        "_init_timer",
         "_ka_timer",
         "_last_frame",
         "_main",
@@ -98,8 +99,9 @@ class Session(SessionSend, SessionAuth, SessionOperations):
         self._closer: asyncio.Task[None] | None = None
         self._main: asyncio.Task[Any] | None = None
         self._aborted = False
-        self._timers: list[asyncio.TimerHandle] = []
-        self._ka_timer: asyncio.TimerHandle | None = None
+        self._timers: list[asyncio.TimerHandle] | None = None  # made by the first close
+        self._ka_timer: Deadline | None = None
+        self._init_timer: asyncio.TimerHandle | None = None  # cancelled once acknowledged
         self._idle: tuple[float, Callable[[], None]] | None = None  # see watch_idle
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_frame = 0.0
@@ -133,6 +135,8 @@ class Session(SessionSend, SessionAuth, SessionOperations):
         self.outbox.close()
         self._closer = asyncio.create_task(self._close_when_drained())
         loop = asyncio.get_running_loop()
+        if self._timers is None:
+            self._timers = []
         self._timers.append(loop.call_later(CLOSE_GRACE_SECONDS, self._abort))
 
     # --- lifecycle
@@ -140,11 +144,12 @@ class Session(SessionSend, SessionAuth, SessionOperations):
     async def run(self) -> None:
         """Accept, then read until the socket closes. Runs in the ASGI task of the connection."""
         await self.websocket.accept(subprotocol=self.codec.subprotocol)
+        # The codec has read the handshake's query string (Amplify's header: a token, ~1 KB): not kept.
+        self.websocket.scope["query_string"] = b""
         loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
-        self.engine.add_connection(self)
-        self._timers.append(loop.call_later(self.settings.connection_init_timeout, self._init_expired))
-        self._timers.append(loop.call_later(self.settings.max_connection_age, self._max_age))
+        self.engine.add_connection(self, self.settings.max_connection_age)  # the engine closes it at that age
+        self._init_timer = loop.call_later(self.settings.connection_init_timeout, self._init_expired)
         try:
             await self._read()
         except asyncio.CancelledError:
@@ -211,8 +216,10 @@ class Session(SessionSend, SessionAuth, SessionOperations):
         self.state = State.CLOSED
         self._stop_everything()
         self.outbox.close()
-        for timer in self._timers:
+        for timer in self._timers or ():
             timer.cancel()
+        if self._init_timer is not None:
+            self._init_timer.cancel()
         if self._ka_timer is not None:
             self._ka_timer.cancel()
         if self._idle_timer is not None:
@@ -267,9 +274,6 @@ class Session(SessionSend, SessionAuth, SessionOperations):
     def _init_expired(self) -> None:
         if self.state is State.CONNECTING:
             self.codec.init_timeout(self)
-
-    def _max_age(self) -> None:
-        self.disconnect(CLOSE_GOING_AWAY, "Connection max age reached")
 
     # --- what codecs call
 

@@ -11,6 +11,8 @@ from chatserver.errors import UnauthorizedException
 from chatserver.transport.session_state import CLOSE_UNAUTHORIZED, EXPIRED_REASON, State
 
 if TYPE_CHECKING:
+    import asyncio
+
     from chatserver.realtime.engine import RealtimeEngine
     from chatserver.transport.codec import Codec, RealtimeContext
 
@@ -25,11 +27,15 @@ class SessionAuth:
     codec: Codec
     state: State
     identity: Identity | None
+    _init_timer: asyncio.TimerHandle | None
 
     def acknowledge(self, identity: Identity | None, *frames: Mapping[str, Any]) -> None:
         """connection_init accepted: send the ack frames, then keep-alives if the protocol has them."""
         self.state = State.READY
         self.identity = identity
+        if self._init_timer is not None:  # its callback would do nothing now: free it
+            self._init_timer.cancel()
+            self._init_timer = None
         if identity is not None:
             self.engine.set_user(self, connection_key(identity))
         for frame in frames:

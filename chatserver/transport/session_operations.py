@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, parse, validate
@@ -199,7 +200,7 @@ class SessionOperations:
             prepared.compiled,
             self.outbox,
             subscriber_prefix(self.websocket, self.codec, op_id),
-            end=lambda ended: self.end_subscription(op_id, ended),
+            end=partial(self.end_subscription, op_id),
             user_sub=prepared.identity.sub,
             groups=prepared.groups,
             needs_groups=prepared.needs_groups,

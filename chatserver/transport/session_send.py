@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatserver.transport.codec import frame_sender
 from chatserver.transport.session_state import State
+from chatserver.transport.timer_heap import Deadline, timer_heap
 
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
@@ -32,7 +33,7 @@ class SessionSend:
     settings: Settings
     state: State
     _writer: asyncio.Task[None] | None
-    _ka_timer: asyncio.TimerHandle | None
+    _ka_timer: Deadline | None
 
     def _spawn_writer(self) -> None:
         self._writer = asyncio.create_task(self._write())
@@ -49,8 +50,8 @@ class SessionSend:
         frame = self.codec.keepalive
         if self.state is State.READY and frame is not None:
             self.send_text(frame)
-            loop = asyncio.get_running_loop()
-            self._ka_timer = loop.call_later(self.settings.ka_interval, self._keepalive)
+            # One loop timer for every connection's keep-alive (a loop timer each costs ~0.5 KB).
+            self._ka_timer = timer_heap().call_later(self.settings.ka_interval, self._keepalive)
 
     def send(self, frame: Mapping[str, Any]) -> None:
         self.outbox.push(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))

@@ -129,6 +129,10 @@ class FramingWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
+        # The handshake request's path holds Amplify's header (a ~1 KB token) in its query string, which the
+        # scope now has: websockets' parser keeps the request for the connection's life, so keep it short.
+        self.request = None  # type: ignore[assignment]
+        event.path = event.path.partition("?")[0]
         scope = getattr(self, "scope", None)
         if scope is not None and not self.conn.extensions:  # a deflated frame cannot be pre-framed
             scope["extensions"][EXTENSION] = FrameWriter(self)  # type: ignore[index]
