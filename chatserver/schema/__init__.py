@@ -9,6 +9,7 @@ from strawberry.tools import merge_types
 from chatserver.schema.audio import AudioMutations, AudioSubscriptions
 from chatserver.schema.files import FileMutations
 from chatserver.schema.messages import MessageMutations, MessageQueries, MessageSubscriptions
+from chatserver.schema.naming import CachedNameConverter
 from chatserver.schema.rooms import RoomMutations, RoomQueries, RoomSubscriptions
 from chatserver.schema.scalars import SCALAR_MAP
 from chatserver.schema.subscription_filters import SCALAR_FILTER_INPUTS
@@ -24,7 +25,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(scalar_map=SCALAR_MAP, name_converter=CachedNameConverter()),
         types=SCALAR_FILTER_INPUTS,  # Amplify's whole set of filter inputs, used or not
     )
 
