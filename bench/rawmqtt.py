@@ -24,7 +24,9 @@ PUBLISH = 0x30  # QoS 0, no DUP, no RETAIN: all the server sends
 class MqttSubscriber(Subscriber):
     """One MQTT-over-WebSocket connection with one subscription."""
 
-    def _binary(self, buffer: bytes, body: int, head: int, length: int, now: int, stats: Stats) -> None:
+    def _binary(
+        self, buffer: bytes | bytearray, body: int, head: int, length: int, now: int, stats: Stats
+    ) -> None:
         if buffer[body] == PUBLISH:
             at = buffer.find(MARKER, body, body + head)
             if at < 0:

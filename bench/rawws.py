@@ -1,11 +1,11 @@
-"""A lean AppSync real-time subscriber: a hand-rolled WebSocket client on an asyncio Protocol.
+"""A lean AppSync real-time subscriber: a hand-rolled WebSocket client on an asyncio BufferedProtocol.
 
 The `websockets` client library saturates near 100k frames/s, below what the servers under test deliver, so the
 bench parses frames itself: no per-frame task switch, no JSON parse of data frames (only their first bytes are
 read, for the sender's timestamp and sequence number embedded in the clip), large payloads skipped without copying.
-Frames are parsed in place from the bytes each read hands over, in one method, with one `bytes.find` per data
-frame (the hot path costs ~2 us of Python; the rest of the client's CPU per delivery is the kernel's recv, epoll and
-the ACK each read sends on loopback).
+Every connection reads into one shared buffer, parsed in place in one method with one `find` per data frame
+(~4 us of Python and uvloop per small delivery; about as much again is the kernel's recv, epoll and the ACK each
+read sends, which loopback charges to the reader). A 30 KB frame is not copied out of the buffer.
 
 Data frames carry, right after `base64,` in `data`, the marker `T<19-digit monotonic ns>S<8-digit seq>` written by
 the publisher (bench/fanout.py); CLOCK_MONOTONIC is shared by every process of the machine.
@@ -49,7 +49,13 @@ class Stats:
         self.latencies = array("q")
 
 
-class Subscriber(asyncio.Protocol):
+# Every connection of the process reads into this one buffer (uvloop's BufferedProtocol: no bytes object per
+# read, no copy of a large frame's body); each read is parsed before the next, and an incomplete tail is copied out.
+_READ = bytearray(256 * 1024)
+_READ_VIEW = memoryview(_READ)
+
+
+class Subscriber(asyncio.BufferedProtocol):
     """One WebSocket connection with one AppSync subscription."""
 
     def __init__(self, stats: Stats, request: bytes) -> None:
@@ -76,16 +82,27 @@ class Subscriber(asyncio.Protocol):
         if not self.closed.done():
             self.closed.set_result(self.close_code)
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _READ_VIEW
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self.skip or self.buffer or not self.upgraded:
+            self.data_received(bytes(_READ_VIEW[:nbytes]))
+        else:
+            self._parse(_READ, nbytes, monotonic_ns())
+
     def data_received(self, data: bytes) -> None:
         now = monotonic_ns()
         if self.skip or self.buffer or not self.upgraded:
             data = self._pending(data)
             if not data:
                 return
-        # Frames are parsed straight from the bytes uvloop hands over; only an incomplete tail is kept. A data
-        # frame costs one `find` for the marker; its sequence number is compared as 8 zero-padded digits.
+        self._parse(data, len(data), now)
+
+    def _parse(self, data: bytes | bytearray, size: int, now: int) -> None:
+        """Read the frames in `data[:size]`; only an incomplete tail is kept. A data frame costs one `find` for
+        the marker; its sequence number is compared as 8 zero-padded digits."""
         pos = 0
-        size = len(data)
         while size - pos >= 2:
             length = data[pos + 1] & 0x7F
             body = pos + 2
@@ -125,7 +142,7 @@ class Subscriber(asyncio.Protocol):
                 return
             pos = end
         if pos < size:
-            self.buffer += memoryview(data)[pos:]
+            self.buffer += memoryview(data)[pos:size]
 
     def _pending(self, data: bytes) -> bytes:
         """`data` after the rest of a skipped frame, behind a kept incomplete tail, past the HTTP answer."""
@@ -163,7 +180,7 @@ class Subscriber(asyncio.Protocol):
 
     # --- frames
 
-    def _other(self, data: bytes, opcode: int, body: int, length: int, now: int) -> None:
+    def _other(self, data: bytes | bytearray, opcode: int, body: int, length: int, now: int) -> None:
         """Any frame but an AppSync data frame (only these can be incomplete, when larger than HEAD_BYTES)."""
         if opcode == 1:
             if data.startswith(DATA_PREFIX, body):
@@ -183,7 +200,7 @@ class Subscriber(asyncio.Protocol):
             self.close_code = (data[body] << 8) | data[body + 1] if length >= 2 else 1005
             self.transport.close()  # type: ignore[union-attr]
 
-    def _delivered(self, buffer: bytes, at: int, now: int, stats: Stats) -> None:
+    def _delivered(self, buffer: bytes | bytearray, at: int, now: int, stats: Stats) -> None:
         """Record one delivery whose marker digits start at `at` (the MQTT subscriber's PUBLISH frames)."""
         seq = buffer[at + 20 : at + 28]
         if seq <= self.last_seq:
@@ -196,7 +213,9 @@ class Subscriber(asyncio.Protocol):
             stats.first_ns = now
         stats.last_ns = now
 
-    def _binary(self, buffer: bytes, body: int, head: int, length: int, now: int, stats: Stats) -> None:
+    def _binary(
+        self, buffer: bytes | bytearray, body: int, head: int, length: int, now: int, stats: Stats
+    ) -> None:
         """A binary frame: none in the AppSync protocol (the MQTT subscriber reads its packets here)."""
 
     def send_binary(self, data: bytes) -> None:
