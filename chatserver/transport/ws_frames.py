@@ -97,7 +97,7 @@ class FrameWriter:
         protocol = self._protocol
         if (
             type(frame) is tuple
-            and protocol.writable.is_set()
+            and not protocol.write_paused
             and not protocol.disconnected
             and not protocol.close_sent
             and protocol.conn.state is State.OPEN
@@ -126,6 +126,16 @@ class FrameWriter:
 
 class FramingWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's default WebSocket protocol, plus the `chatserver.frames` ASGI extension."""
+
+    write_paused = False  # `writable` cleared, as a plain attribute (the fan-out checks it per frame)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.write_paused = False
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
