@@ -165,6 +165,9 @@ class FieldPlan:
     parent_type: GraphQLObjectType | None = None
     needs_path: bool = False
     has_arguments: bool = False
+    # The resolver called as Strawberry calls it, arguments converted by compiled code (direct_resolvers.py);
+    # None: through Strawberry's own wrapper, `field_def.resolve`.
+    direct: Callable[[Any, Any, Any], Any] | None = None
 
     def resolve(self, run: Run, source: Any, out: dict[str, Any], path: Path) -> None:
         """Call the field's resolver as graphql-core's `execute_field` does; awaitables are awaited later."""
@@ -181,7 +184,10 @@ class FieldPlan:
             else {}
         )
         try:
-            result = field_def.resolve(source, info, **args)  # type: ignore[misc]
+            if self.direct is not None:
+                result = self.direct(source, info, args)
+            else:
+                result = field_def.resolve(source, info, **args)  # type: ignore[misc]
         except Exception as error:
             run.note_outcome(path, RootOutcome(error, raised=True, awaitable=False))
             raise

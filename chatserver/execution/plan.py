@@ -49,6 +49,7 @@ from chatserver.execution.completers import (
     ObjectCompleter,
     compile_writer,
 )
+from chatserver.execution.direct_resolvers import direct_resolver
 
 CONDITION_DIRECTIVES = frozenset({"include", "skip"})
 # Schema directives a planned field or type may carry. The auth ones admit modes (SPEC section 13, AppSync's rule):
@@ -250,6 +251,7 @@ class PlanCompiler:
             parent_type=parent,
             needs_path=True,
             has_arguments=bool(field_def.args or nodes[0].arguments),
+            direct=direct_resolver(self._schema, strawberry_field),
         )
 
     def _completer(self, type_: GraphQLOutputType, selection_sets: list[SelectionSetNode]) -> Completer:
