@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from typing import NamedTuple
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -14,6 +14,8 @@ from chatserver.persistence.group_commit import MessageGroupCommitter
 from chatserver.persistence.pagination import Page, PageRequest, RowFetcher, keyset_page
 from chatserver.persistence.sqlite_direct import SqliteDirect
 from chatserver.persistence.tables import messages
+
+R = TypeVar("R")
 
 
 class MessageRecord(NamedTuple):
@@ -126,11 +128,14 @@ class MessagesRepository:
             row = (await conn.execute(delete(messages).where(condition).returning(*messages.c))).first()
         return MessageRecord(**row._mapping) if row else None
 
-    async def list_for_room(self, room_id: str, page: PageRequest) -> Page[MessageRecord]:
+    async def list_for_room(
+        self, room_id: str, page: PageRequest, make: Callable[[Sequence[Any]], R] = _record
+    ) -> Page[R]:
+        """One page of a room's messages, each row made by `make` (a MessageRecord, or a subclass's `_make`)."""
         if self._direct is not None:
-            return await _room_page(self._direct.fetch_all, room_id, page)
+            return await _room_page(self._direct.fetch_all, room_id, page, make)
         async with self._engine.connect() as conn:
-            return await _room_page(conn, room_id, page)
+            return await _room_page(conn, room_id, page, make)
 
     async def image_ids_in_use(self, image_ids: list[str]) -> set[str]:
         if not image_ids:
@@ -143,13 +148,8 @@ class MessagesRepository:
 
 
 async def _room_page(
-    source: AsyncConnection | RowFetcher, room_id: str, page: PageRequest
-) -> Page[MessageRecord]:
+    source: AsyncConnection | RowFetcher, room_id: str, page: PageRequest, make: Callable[[Sequence[Any]], R]
+) -> Page[R]:
     return await keyset_page(
-        source,
-        _BY_ROOM,
-        page,
-        sort_columns=_BY_ROOM_ORDER,
-        to_record=_record,
-        parameters={"room_id": room_id},
+        source, _BY_ROOM, page, sort_columns=_BY_ROOM_ORDER, to_record=make, parameters={"room_id": room_id}
     )

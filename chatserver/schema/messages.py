@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
-from typing import NamedTuple
 
 import strawberry
 from strawberry.types import Info
@@ -52,22 +51,16 @@ class Message:
         )
 
 
-class ContentRow(NamedTuple):
-    """A listed message's content, read by `MessageContent`'s fields (which only read attributes)."""
-
-    text: str | None
-    image_id: str | None
-
-
 class MessageRow(MessageRecord):
     """A listed messages row, read by `Message`'s fields straight from the row (its attributes are the type's
-    fields): a room listing makes up to 1000 of these, each one `tuple.__new__` instead of two dataclasses."""
+    fields), and by `MessageContent`'s too (`text`, `image_id`): a room listing makes up to 1000 of these, each
+    one `tuple.__new__` instead of two dataclasses."""
 
     __slots__ = ()
 
     @property
-    def content(self) -> ContentRow:
-        return ContentRow(self.text, self.image_id)
+    def content(self) -> MessageRow:
+        return self
 
 
 _message_row = MessageRow._make
@@ -107,10 +100,10 @@ async def list_room_messages(
         binding,
         limit,
         next_token,
-        lambda request: services(info).messages.list_for_room(room_id, request),
+        lambda request: services(info).messages.list_for_room(room_id, request, _message_row),
         descending=descending,
     )
-    return MessageConnection(items=[_message_row(r) for r in records], next_token=token)  # type: ignore[misc]
+    return MessageConnection(items=records, next_token=token)  # type: ignore[arg-type]
 
 
 async def _checked_content(info: Info, content: MessageContentInput) -> tuple[str | None, str | None]:
