@@ -140,7 +140,7 @@ async def open_services(
             engine=engine,
             page_tokens=PageTokens(page_token_key),
             users=users,
-            rooms=RoomsRepository(engine),
+            rooms=RoomsRepository(engine, direct),
             messages=messages,
             accounts=accounts,
             verifier=verifier,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatserver.clock import iso_now
 from chatserver.persistence.pagination import Page, PageRequest, keyset_page
+from chatserver.persistence.sqlite_direct import SqliteDirect
 from chatserver.persistence.tables import rooms
 
 
@@ -22,13 +23,21 @@ class RoomRecord:
     updated_at: str
 
 
+if tuple(c.name for c in rooms.c) != tuple(f.name for f in fields(RoomRecord)):
+    raise RuntimeError("RoomRecord's fields must follow the rooms table's columns")
+
+# One room by id, built once: every createAudioSegment (4 a second per talker) and createRoom's reply read it.
+_BY_ID = select(rooms).where(rooms.c.id == bindparam("room_id", type_=rooms.c.id.type))
+
+
 class RoomExists(Exception):
     pass
 
 
 class RoomsRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, direct: SqliteDirect | None = None) -> None:
         self._engine = engine
+        self._direct = direct  # SQLite: `get` in one thread hop
 
     async def create(self, *, room_id: str, name: str, owner: str | None) -> RoomRecord:
         now = iso_now()
@@ -41,9 +50,12 @@ class RoomsRepository:
         return record
 
     async def get(self, room_id: str) -> RoomRecord | None:
+        if self._direct is not None:
+            found = await self._direct.fetch_all(_BY_ID, {"room_id": room_id})
+            return RoomRecord(*found[0]) if found else None
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(rooms).where(rooms.c.id == room_id))).first()
-        return RoomRecord(**row._mapping) if row else None
+            row = (await conn.execute(_BY_ID, {"room_id": room_id})).first()
+        return RoomRecord(*row) if row else None
 
     async def delete(self, room_id: str) -> RoomRecord | None:
         """Delete the room and (by cascade) its messages; returns what was deleted, once."""

@@ -81,6 +81,21 @@ async def test_rooms_duplicate_id_is_room_exists(engine: AsyncEngine) -> None:
     assert (await rooms.get("r1")).name == "one"
 
 
+async def test_rooms_get_on_both_paths(engine: AsyncEngine) -> None:
+    """`get` as the server runs it on SQLite (the one-hop direct path) and through SQLAlchemy: the same record."""
+    await RoomsRepository(engine).create(room_id="r1", name="one ✓", owner="alice")
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    direct = SqliteDirect(path) if path is not None else None
+    try:
+        for repository in (RoomsRepository(engine), RoomsRepository(engine, direct)):
+            room = await repository.get("r1")
+            assert room is not None and (room.id, room.name, room.owner) == ("r1", "one ✓", "alice")
+            assert await repository.get("r2") is None
+    finally:
+        if direct is not None:
+            direct.close()
+
+
 async def test_messages_in_missing_room_is_room_missing(messages: MessagesRepository) -> None:
     with pytest.raises(RoomMissing):
         await messages.create(message_id="m1", room_id="nowhere", owner="u", text="hi", image_id=None)
