@@ -7,6 +7,7 @@ A token is `base64url(json([binding, last_sort_key])) + "." + base64url(hmac)`: 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -121,7 +122,7 @@ async def keyset_page(
         rows = await fetch(_statement(query, sort_columns, page), {})
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    next_key = tuple(rows[-1][i] for i in _positions(query, sort_columns)) if more and rows else None
+    next_key = tuple(rows[-1][i] for i in _positions(query, tuple(sort_columns))) if more and rows else None
     return Page(items=[to_record(r) for r in rows], next_key=next_key, binding=page.binding)
 
 
@@ -132,7 +133,8 @@ def _fetcher(conn: AsyncConnection) -> RowFetcher:
     return fetch
 
 
-def _positions(query: Select[Any], sort_columns: Sequence[ColumnElement[Any]]) -> list[int]:
+@functools.lru_cache(maxsize=64)  # hot lists pass the same module-level statements on every read
+def _positions(query: Select[Any], sort_columns: tuple[ColumnElement[Any], ...]) -> list[int]:
     """Where each sort column is among the query's selected columns."""
     selected = list(query.selected_columns)
     return [next(i for i, column in enumerate(selected) if column is sort) for sort in sort_columns]

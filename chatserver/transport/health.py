@@ -76,9 +76,8 @@ class RequestObserver:
     def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._counters: dict[
-            tuple[str, str, int], Any
-        ] = {}  # labelled children: `labels()` costs per request
+        # The labelled children of the request counter: `labels()` costs per request.
+        self._counters: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
