@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 
 from chatserver.auth.accounts import AccountService
 from chatserver.auth.codes import build_code_sender
@@ -39,6 +40,8 @@ from chatserver.services import Services
 from chatserver.storage.local import LocalDirectoryStore
 from chatserver.storage.service import FileService
 from chatserver.storage.signing import UrlSigner
+from chatserver.transport.post_lane import GraphQLPostLane
+from chatserver.transport.post_lane import takes as takes_graphql_post
 from chatserver.transport.state import AppServices
 
 if TYPE_CHECKING:
@@ -250,10 +253,22 @@ async def _open_auth_modes(
     return api_keys, oidc
 
 
-def create_app(settings: Settings) -> Starlette:
+class ChatServerApp(Starlette):
+    """Starlette, with `POST /graphql` answered ahead of the middleware stack (transport/post_lane.py)."""
+
+    graphql_post_lane: GraphQLPostLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.graphql_post_lane is not None and takes_graphql_post(scope):
+            scope["app"] = self
+            await self.graphql_post_lane(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings) -> ChatServerApp:
     """Build the ASGI app; the lifespan opens the services."""
-    from chatserver.transport.health import RequestObserver
-    from chatserver.transport.http import GraphQLPostShortcut
+    from chatserver.transport.health import RequestCounters, RequestObserver
     from chatserver.transport.routes import build_routes
 
     @contextlib.asynccontextmanager
@@ -276,21 +291,23 @@ def create_app(settings: Settings) -> Starlette:
             yield
 
     metrics = ServerMetrics()
-    app = Starlette(
+    counters = RequestCounters(metrics)
+    cors_options: dict[str, Any] = {
+        "allow_origins": list(settings.cors_origins),
+        "allow_methods": ["GET", "POST", "PUT", "OPTIONS"],
+        "allow_headers": CORS_ALLOWED_HEADERS,
+        "expose_headers": ["x-amzn-ErrorType", "x-amzn-RequestId"],
+        "max_age": 600,
+    }
+    app = ChatServerApp(
         routes=build_routes(settings),
         middleware=[
-            Middleware(RequestObserver, metrics=metrics),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST", "PUT", "OPTIONS"],
-                allow_headers=CORS_ALLOWED_HEADERS,
-                expose_headers=["x-amzn-ErrorType", "x-amzn-RequestId"],
-                max_age=600,
-            ),
-            Middleware(GraphQLPostShortcut),
+            Middleware(RequestObserver, metrics=metrics, counters=counters),
+            Middleware(CORSMiddleware, **cors_options),
         ],
         lifespan=lifespan,
     )
+    # The lane's CORS headers come from a CORSMiddleware configured as the stack's (it never calls its app).
+    app.graphql_post_lane = GraphQLPostLane(metrics, counters, CORSMiddleware(app, **cors_options))
     app.state.metrics = metrics
     return app

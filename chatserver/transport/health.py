@@ -69,15 +69,33 @@ def _broker_ok(realtime: Any) -> bool:
     return broker is None or bool(getattr(broker, "connected", True))
 
 
+class RequestCounters:
+    """The request counter by method, route and status, its labelled children kept (`labels()` costs per
+    request); shared by `RequestObserver` and the `POST /graphql` lane (transport/post_lane.py)."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self.metrics = metrics
+        self._children: dict[tuple[str, str, int], Any] = {}
+
+    def count(self, method: str, route: str, status: int) -> None:
+        """One request to `route` (one of KNOWN_ROUTES, or "other": see `route_of`)."""
+        key = (method, route, status)
+        counter = self._children.get(key)
+        if counter is None:
+            counter = self.metrics.requests.labels(method, route, str(status))
+            if len(self._children) < MAX_COUNTER_CHILDREN:  # methods come from clients: bounded
+                self._children[key] = counter
+        counter.inc()
+
+
 class RequestObserver:
     """Pure ASGI middleware: a request id in the context (logs, InternalFailure messages), request counts by
     route and status, and this app's metrics bound for `chatserver.metrics.count_error`."""
 
-    def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServerMetrics, counters: RequestCounters) -> None:
         self.app = app
         self.metrics = metrics
-        # The labelled children of the request counter: `labels()` costs per request.
-        self._counters: dict[tuple[str, str, int], Any] = {}
+        self.counters = counters
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -105,26 +123,17 @@ class RequestObserver:
             try:
                 await self.app(scope, receive, observed_send)
             finally:
-                self._counter(scope["method"], scope["path"], status).inc()
+                self.counters.count(scope["method"], route_of(scope["path"]), status)
         finally:
             self.metrics.unbind(metrics_token)
             request_id_var.reset(id_token)
-
-    def _counter(self, method: str, path: str, status: int) -> Any:
-        route = _route(path)
-        key = (method, route, status)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = self.metrics.requests.labels(method, route, str(status))
-            if len(self._counters) < MAX_COUNTER_CHILDREN:  # methods come from clients: bounded
-                self._counters[key] = counter
-        return counter
 
 
 MAX_COUNTER_CHILDREN = 1024
 
 
-def _route(path: str) -> str:
+def route_of(path: str) -> str:
+    """The route a path is counted under: the known route it falls in, or "other"."""
     for route in KNOWN_ROUTES:
         if path == route or path.startswith(route + "/"):
             return route

@@ -7,7 +7,6 @@ from typing import Any
 from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatserver.errors import (
     ChatServerError,
@@ -60,27 +59,6 @@ async def graphql_endpoint(request: Request) -> Response:
         query, variables, operation_name, identity, request_id=request_id
     )
     return GraphQLJSONResponse(result, headers={"x-amzn-RequestId": request_id})
-
-
-class GraphQLPostShortcut:
-    """Pure ASGI middleware, innermost: `POST /graphql`, nearly every request the server gets, goes straight to
-    `graphql_endpoint`, past the router and the exception middleware (neither has anything to do for it: the
-    endpoint raises no HTTPException, and anything else still reaches Starlette's error middleware as a 500)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] == "/graphql"
-            and scope["method"] == "POST"
-            and not scope.get("root_path")
-        ):
-            response = await graphql_endpoint(Request(scope, receive, send))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def error_response(error: ChatServerError, request_id: str) -> JSONResponse:
