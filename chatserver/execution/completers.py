@@ -17,6 +17,8 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from graphql.type.scalars import serialize_id, serialize_string
 
+from chatserver.execution.arguments import CompiledArguments
+
 # Output coercions that return a `str` value unchanged: String, ID and scalars declared with `serialize=str`.
 STR_IDENTITY_COERCIONS: frozenset[Callable[[Any], Any]] = frozenset({serialize_string, serialize_id, str})
 
@@ -168,6 +170,8 @@ class FieldPlan:
     # The resolver called as Strawberry calls it, arguments converted by compiled code (direct_resolvers.py);
     # None: through Strawberry's own wrapper, `field_def.resolve`.
     direct: Callable[[Any, Any, Any], Any] | None = None
+    # The argument values of `nodes[0]` compiled (arguments.py); None: `get_argument_values` on every call.
+    arguments: CompiledArguments | None = None
 
     def resolve(self, run: Run, source: Any, out: dict[str, Any], path: Path) -> None:
         """Call the field's resolver as graphql-core's `execute_field` does; awaitables are awaited later."""
@@ -176,13 +180,18 @@ class FieldPlan:
         nodes = self.nodes
         assert field_def is not None and nodes is not None
         info = executor.build_resolve_info(field_def, nodes, self.parent_type, path)
-        args = (
-            get_argument_values(
-                field_def, nodes[0], executor.variable_values, None, executor.hide_suggestions
+        args: dict[str, Any] = {}
+        if self.has_arguments:
+            arguments = self.arguments
+            compiled = arguments.values(executor.variable_values) if arguments is not None else None
+            # None: not compiled, or graphql-core raises (its error, then)
+            args = (
+                compiled
+                if compiled is not None
+                else get_argument_values(
+                    field_def, nodes[0], executor.variable_values, None, executor.hide_suggestions
+                )
             )
-            if self.has_arguments
-            else {}
-        )
         try:
             if self.direct is not None:
                 result = self.direct(source, info, args)

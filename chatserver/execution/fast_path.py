@@ -29,11 +29,16 @@ from graphql import (
     OperationType,
 )
 from graphql.execution import Executor as GraphQLCoreExecutor
+from graphql.execution.collect_fields import FragmentDetails
+from graphql.execution.executor import default_field_resolver, default_type_resolver
 from graphql.execution.values import get_argument_values
+from graphql.type import assert_valid_schema
 
 from chatserver.execution.completers import Fallback, ObjectCompleter, RootOutcome, Run
 from chatserver.execution.documents import CompiledDocument
 from chatserver.execution.plan import PlanCompiler, Unsupported, condition_nodes
+from chatserver.execution.variables import Unsupported as UnsupportedVariables
+from chatserver.execution.variables import VariableCoercer
 
 PLANNED_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})  # subscriptions: the engine
 MAX_PLANS_PER_OPERATION = 64  # distinct @include/@skip outcomes kept per operation
@@ -77,6 +82,10 @@ class OperationPlans:
     operation: OperationDefinitionNode
     conditions: list[ConditionNode]
     plans: dict[tuple[bool, ...], ObjectCompleter | None] = field(default_factory=dict)
+    # The operation's variable definitions compiled (None: graphql-core's `Executor.build` coerces them), and
+    # the document's fragments as `build` gives them to the executor.
+    variables: VariableCoercer | None = None
+    fragments: dict[str, FragmentDetails] | None = None
 
 
 class FastPath:
@@ -100,14 +109,7 @@ class FastPath:
         if plans is None:
             self.counters.not_covered += 1
             return None
-        executor = GraphQLCoreExecutor.build(
-            self._schema,
-            compiled.document,  # type: ignore[arg-type]
-            None,
-            context,
-            dict(variables) if variables else None,
-            operation.name.value if operation.name else None,
-        )
+        executor = self._executor(compiled, plans, variables, context)
         if isinstance(executor, list):  # variables that do not coerce: graphql-core words the errors
             self.counters.fell_back += 1
             return None
@@ -145,8 +147,46 @@ class FastPath:
         plans: OperationPlans | None = None
         if operation.operation in PLANNED_OPERATIONS and not operation.directives:
             plans = OperationPlans(operation, condition_nodes(operation, compiled.fragments))
+            plans.variables, plans.fragments = _compile_variables(self._schema, compiled, operation)
         compiled.plans[key] = plans
         return plans
+
+    def _executor(
+        self,
+        compiled: CompiledDocument,
+        plans: OperationPlans,
+        variables: Mapping[str, Any] | None,
+        context: Any,
+    ) -> GraphQLCoreExecutor | list[Any]:
+        """graphql-core's executor for this request, as `Executor.build` makes it; the variables coerced by the
+        operation's compiled coercer when it can (else by `build`, which also words their errors)."""
+        operation = plans.operation
+        coercer = plans.variables
+        values = None
+        if coercer is not None and (variables is None or type(variables) is dict):
+            values = coercer.coerce(variables)
+        if values is None:
+            return GraphQLCoreExecutor.build(
+                self._schema,
+                compiled.document,  # type: ignore[arg-type]
+                None,
+                context,
+                dict(variables) if variables else None,
+                operation.name.value if operation.name else None,
+            )
+        assert_valid_schema(self._schema)  # as `build` does (the schema's validation is cached)
+        return GraphQLCoreExecutor(
+            self._schema,
+            compiled.fragments,
+            plans.fragments,  # type: ignore[arg-type]
+            None,
+            context,
+            operation,
+            values,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+        )
 
     def _plan(
         self, compiled: CompiledDocument, plans: OperationPlans, outcome: tuple[bool, ...]
@@ -162,6 +202,20 @@ class FastPath:
         if len(plans.plans) < MAX_PLANS_PER_OPERATION:
             plans.plans[outcome] = root
         return root
+
+
+def _compile_variables(
+    schema: GraphQLSchema, compiled: CompiledDocument, operation: OperationDefinitionNode
+) -> tuple[VariableCoercer | None, dict[str, FragmentDetails] | None]:
+    """The operation's compiled variable coercion and the executor's fragment details; (None, None) when
+    `Executor.build` must make them (fragment variables, or variables the coercer does not compile)."""
+    if any(fragment.variable_definitions for fragment in compiled.fragments.values()):
+        return None, None
+    try:
+        coercer = VariableCoercer(schema, operation.variable_definitions or ())
+    except UnsupportedVariables:
+        return None, None
+    return coercer, {name: FragmentDetails(fragment) for name, fragment in compiled.fragments.items()}
 
 
 def _mode(context: Any) -> str:

@@ -36,6 +36,7 @@ from graphql import (
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from chatserver.execution.arguments import compile_arguments
 from chatserver.execution.completers import (
     ATTRIBUTE,
     RESOLVER,
@@ -252,6 +253,7 @@ class PlanCompiler:
             needs_path=True,
             has_arguments=bool(field_def.args or nodes[0].arguments),
             direct=direct_resolver(self._schema, strawberry_field),
+            arguments=compile_arguments(field_def, nodes[0]),
         )
 
     def _completer(self, type_: GraphQLOutputType, selection_sets: list[SelectionSetNode]) -> Completer:

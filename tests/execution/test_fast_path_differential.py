@@ -111,6 +111,19 @@ query RoomPage($id: ID!, $limit: Int, $nextToken: String) {
   getRoom(id: $id) { id name messages(sortDirection: DESC, limit: $limit, nextToken: $nextToken) { items { id } nextToken } }
 }
 """
+DEFAULTS = f"""
+query Defaults($roomId: ID!, $sortDirection: ModelSortDirection = ASC, $limit: Int = 3, $nextToken: String = null) {{
+  listMessagesForRoom(roomId: $roomId, sortDirection: $sortDirection, limit: $limit, nextToken: $nextToken) {{
+    items {{ {MESSAGE_FIELDS} }}
+    nextToken
+  }}
+}}
+"""
+ROOM_DEFAULT = """
+query RoomDefault($roomId: ID! = "no-such-room") {
+  listMessagesForRoom(roomId: $roomId, limit: 2) { items { id } nextToken }
+}
+"""
 IMAGES = "query Images($roomId: ID!) { listMessagesForRoom(roomId: $roomId) { items { id content { imageId imageUrl } } } }"
 GET_MESSAGE = f"query GetMessage($id: ID!) {{ getMessage(id: $id) {{ {MESSAGE_FIELDS} __typename }} }}"
 TWO_OPERATIONS = "query A { rooms { id } } query B { me { username } }"
@@ -310,6 +323,35 @@ CASES = [
     Case("ID as a number", PAGE, lambda w: {"roomId": 12345, "limit": 2}),
     Case("unused extra variable", PAGE, lambda w: {"roomId": w.room_id, "limit": 2, "extra": {"a": [1]}}),
     Case(
+        "nulls for nullable variables",
+        PAGE,
+        lambda w: {"roomId": w.room_id, "sortDirection": None, "limit": None, "nextToken": None},
+    ),
+    Case(
+        "enum variable ASC, ID as a number", PAGE, lambda w: {"roomId": 7, "sortDirection": "ASC", "limit": 1}
+    ),
+    Case("variable defaults, omitted", DEFAULTS, lambda w: {"roomId": w.room_id}),
+    Case(
+        "variable defaults, given",
+        DEFAULTS,
+        lambda w: {"roomId": w.room_id, "limit": 4, "sortDirection": "DESC"},
+    ),
+    Case(
+        "variable defaults, null overrides", DEFAULTS, lambda w: {"roomId": w.room_id, "sortDirection": None}
+    ),
+    Case("ID! with a default, omitted", ROOM_DEFAULT, lambda w: {}),
+    Case("ID! with a default, given", ROOM_DEFAULT, lambda w: {"roomId": w.room_id}),
+    Case("ID! with a default, null", ROOM_DEFAULT, lambda w: {"roomId": None}, CORE),
+    Case("enum in lower case", PAGE, lambda w: {"roomId": w.room_id, "sortDirection": "desc"}, CORE),
+    Case("enum as a number", PAGE, lambda w: {"roomId": w.room_id, "sortDirection": 1}, CORE),
+    Case("limit as a boolean", PAGE, lambda w: {"roomId": w.room_id, "limit": True}, CORE),
+    Case("limit beyond 32 bits", PAGE, lambda w: {"roomId": w.room_id, "limit": 2**31}, CORE),
+    Case("ID as an object", PAGE, lambda w: {"roomId": {"id": w.room_id}}, CORE),
+    Case("ID as a list", PAGE, lambda w: {"roomId": [w.room_id]}, CORE),
+    Case(
+        "several bad variables", PAGE, lambda w: {"roomId": False, "sortDirection": "UP", "limit": "x"}, CORE
+    ),
+    Case(
         "literal arguments",
         '{ listMessagesForRoom(roomId: "no-such-room", sortDirection: ASC, limit: 3) { items { id } nextToken } }',
     ),
@@ -375,6 +417,34 @@ CASES = [
         REPLAYED,
         user="bob",
     ),
+    Case(
+        "mutation: nulls for the input's optional fields",
+        CREATE_MESSAGE,
+        lambda w: {
+            "input": {"roomId": w.write_room_id, "content": {"text": "nulls", "imageId": None}, "id": None}
+        },
+        creates_messages=True,
+    ),
+    Case(
+        "mutation: an unknown input field",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"roomId": w.write_room_id, "content": {"text": "x"}, "colour": "red"}},
+        CORE,
+    ),
+    Case(
+        "mutation: a required input field missing",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"content": {"text": "x"}}},
+        CORE,
+    ),
+    Case(
+        "mutation: null for a required input field",
+        CREATE_MESSAGE,
+        lambda w: {"input": {"roomId": w.write_room_id, "content": None}},
+        CORE,
+    ),
+    Case("mutation: input as a string", CREATE_MESSAGE, lambda w: {"input": "x"}, CORE),
+    Case("mutation: input missing", CREATE_MESSAGE, lambda w: {}, CORE),
     Case(
         "mutation: variables that do not coerce",
         CREATE_MESSAGE,
