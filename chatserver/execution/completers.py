@@ -212,6 +212,14 @@ def _fallback() -> Any:
     raise Fallback
 
 
+def _object_within(completer: Completer) -> ObjectCompleter | None:
+    """The object completer of `T` or `T!`, whose writer a parent may call directly for a value that is not None
+    (for None, the completer itself answers: None, or Fallback for `T!`)."""
+    if isinstance(completer, NonNullCompleter):
+        completer = completer.inner
+    return completer if type(completer) is ObjectCompleter else None
+
+
 def compile_writer(completer: ObjectCompleter) -> None:
     """Replace `completer.write` by a generated function doing the same for its fields, e.g. for
     `{ id owner content { text } }`:
@@ -244,6 +252,14 @@ def compile_writer(completer: ObjectCompleter) -> None:
             names[f"c{index}"] = plan.completer.complete
             lines.append(f"    {local} = {read}")
             lines.append(f"    if type({local}) is not str: {local} = c{index}(run, {local}, None)")
+        elif plan.kind is ATTRIBUTE and not plan.needs_path and _object_within(plan.completer) is not None:
+            # A nested object (`content { text }`): its writer called here, no completer calls in between.
+            names[f"c{index}"] = plan.completer.complete
+            names[f"o{index}"] = _object_within(plan.completer)
+            lines.append(f"    {local} = {read}")
+            lines.append(
+                f"    {local} = c{index}(run, {local}, None) if {local} is None else o{index}.write(run, {local}, None)"
+            )
         elif plan.kind is ATTRIBUTE:
             names[f"c{index}"] = plan.completer.complete
             child = f"Path(path, {key}, {type_name})" if plan.needs_path else "None"
