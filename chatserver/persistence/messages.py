@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -33,8 +34,15 @@ class MessageRecord(NamedTuple):
 if tuple(c.name for c in messages.c) != MessageRecord._fields:
     raise RuntimeError("MessageRecord's fields must follow the messages table's columns")
 
-# A row of `select(messages)`, whose columns come in MessageRecord's field order (checked above).
-_record = MessageRecord._make
+
+def row_maker(cls: type[R]) -> Callable[[Sequence[Any]], R]:
+    """Makes a `cls` (MessageRecord or a subclass) from a row of `select(messages)`, whose columns come in
+    MessageRecord's field order (checked above): `tuple.__new__` itself, in C, where `_make` is a Python call per
+    row (and checks a length the statement fixes)."""
+    return functools.partial(tuple.__new__, cls)  # type: ignore[arg-type]
+
+
+_record = row_maker(MessageRecord)
 
 
 # The `messages-by-room-id` access pattern, built once (keyset_page reuses its ordered, limited forms).
@@ -131,7 +139,7 @@ class MessagesRepository:
     async def list_for_room(
         self, room_id: str, page: PageRequest, make: Callable[[Sequence[Any]], R] = _record
     ) -> Page[R]:
-        """One page of a room's messages, each row made by `make` (a MessageRecord, or a subclass's `_make`)."""
+        """One page of a room's messages, each row made by `make` (a MessageRecord, or `row_maker`'s)."""
         if self._direct is not None:
             return await _room_page(self._direct.fetch_all, room_id, page, make)
         async with self._engine.connect() as conn:

@@ -123,7 +123,7 @@ async def keyset_page(
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     next_key = tuple(rows[-1][i] for i in _positions(query, tuple(sort_columns))) if more and rows else None
-    return Page(items=[to_record(r) for r in rows], next_key=next_key, binding=page.binding)
+    return Page(items=list(map(to_record, rows)), next_key=next_key, binding=page.binding)
 
 
 def _fetcher(conn: AsyncConnection) -> RowFetcher:

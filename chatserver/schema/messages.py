@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from chatserver.errors import ConditionalCheckFailed, NotFound, ValidationFailed
-from chatserver.persistence.messages import MessageRecord, RoomMissing
+from chatserver.persistence.messages import MessageRecord, RoomMissing, row_maker
 from chatserver.schema.common import ModelSortDirection, identity, optional, read_page, services
 from chatserver.schema.directives import AwsSubscribe, every_mode, signed_in
 from chatserver.schema.scalars import AWSURL, AWSDateTime
@@ -63,7 +63,7 @@ class MessageRow(MessageRecord):
         return self
 
 
-_message_row = MessageRow._make
+_message_row = row_maker(MessageRow)
 
 
 @strawberry.type(directives=every_mode())
