@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from chatserver.errors import UnauthorizedException
+from chatserver.heap import tune_for_serving
 from chatserver.transport import appsync_realtime, graphql_transport_ws, graphql_ws
 from chatserver.transport.codec import Codec, RealtimeContext
 from chatserver.transport.session import Session
@@ -91,11 +92,16 @@ def draining_server_class() -> type:
     """A uvicorn.Server whose shutdown first closes every WebSocket with 1001 after draining its queue.
 
     uvicorn closes open WebSockets with 1012 *before* the lifespan shutdown runs, so the engine's own
-    `stop()` (which closes with 1001) would find nothing left to close; `chatserver serve` runs this class.
+    `stop()` (which closes with 1001) would find nothing left to close; `chatserver serve` runs this class. Once
+    started, it also tunes the garbage collector for serving (chatserver/heap.py).
     """
     import uvicorn
 
     class DrainingServer(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            tune_for_serving()  # after the lifespan: what startup made is frozen out of the collector's walks
+
         async def shutdown(self, sockets: Any = None) -> None:
             for server in self.servers:
                 server.close()  # no new connections while the old ones drain
