@@ -231,17 +231,22 @@ class _TypeCompiler:
         return convert
 
 
+def _coerced(coerce: Callable[[Any], Any], value: Any) -> Any:
+    """A leaf type's own coercion of `value`; Decline where graphql-core would report an error."""
+    try:
+        result = coerce(value)
+    except Exception as error:
+        raise Decline from error
+    if result is Undefined:
+        raise Decline
+    return result
+
+
 def _compile_scalar(type_: GraphQLScalarType) -> Convert:
     coerce = type_.coerce_input_value
 
     def leaf(value: Any, depth: int) -> Any:
-        try:
-            result = coerce(value)
-        except Exception as error:
-            raise Decline from error
-        if result is Undefined:
-            raise Decline
-        return result
+        return _coerced(coerce, value)
 
     # The built-in scalars return values of their own type unchanged (graphql/type/scalars.py).
     if type_ is GraphQLString or type_ is GraphQLID:
@@ -264,12 +269,7 @@ def _compile_enum(type_: GraphQLEnumType) -> Convert:
             known = memo.get(value, Undefined)
             if known is not Undefined:
                 return known
-        try:
-            result = coerce(value)
-        except Exception as error:
-            raise Decline from error
-        if result is Undefined:
-            raise Decline
+        result = _coerced(coerce, value)
         if memo is not None and type(value) is str:
             memo[value] = result
         return result
