@@ -156,6 +156,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from chatserver.logs import configure_logging
 
     configure_logging(settings)
+    from chatserver.heap import tune_for_serving
     from chatserver.transport.websocket import draining_server_class
     from chatserver.transport.ws_frames import FramingWebSocketProtocol
 
@@ -176,7 +177,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         lifespan="on",
     )
     # Closes every WebSocket with 1001 after draining, before uvicorn's own shutdown (which would use 1012).
-    draining_server_class()(config).run()
+    draining_server_class(after_startup=tune_for_serving)(config).run()
     return 0
 
 

@@ -125,18 +125,20 @@ class SqliteDirect:
         self._loop, self._pending, self._flush_scheduled, self._in_flight = loop, [], False, 0
 
     def _flush(self) -> None:
+        """Share the waiting reads among the idle readers: a slow statement holds up only the reads in its job."""
         self._flush_scheduled = False
         while self._pending and self._in_flight < MAX_BATCHES:
-            self._submit(self._take())
+            idle = MAX_BATCHES - self._in_flight
+            self._submit(self._take(min(MAX_BATCH, -(-len(self._pending) // idle))))
 
-    def _take(self) -> list[_Read]:
-        """The oldest waiting reads, at most MAX_BATCH, without those whose callers have gone."""
+    def _take(self, size: int = MAX_BATCH) -> list[_Read]:
+        """The oldest waiting reads, at most `size`, without those whose callers have gone."""
         pending = self._pending
-        if len(pending) <= MAX_BATCH:
+        if len(pending) <= size:
             self._pending = []
         else:
-            self._pending = pending[MAX_BATCH:]
-            pending = pending[:MAX_BATCH]
+            self._pending = pending[size:]
+            pending = pending[:size]
         return [read for read in pending if not read[2].done()]
 
     def _submit(self, batch: list[_Read]) -> None:
@@ -163,8 +165,8 @@ class SqliteDirect:
         results: list[list[tuple[Any, ...]] | BaseException] = []
         try:
             connection = self._connection(reader=True)
-        except BaseException as error:
-            results = [error] * len(batch)
+        except BaseException as error:  # each caller its own exception: raising one adds to its traceback
+            results = [_own_copy(error) for _ in batch]
         else:
             for sql, parameters, _ in batch:
                 try:
@@ -199,6 +201,16 @@ class SqliteDirect:
             raise
         connection.execute("COMMIT")
         return result
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    """An exception like `error` (caused by it) for one caller of a batch."""
+    try:
+        copy = type(error)(*error.args)
+    except Exception:
+        copy = RuntimeError(str(error))
+    copy.__cause__ = error
+    return copy
 
 
 class WriteTransaction:

@@ -51,9 +51,7 @@ class GraphQLPostLane:
             request = Request(scope, receive)
             response = await graphql_endpoint(request)
             status = response.status_code
-            headers = response.raw_headers
-            if not any(name == b"x-amzn-requestid" for name, _ in headers):  # as RequestObserver does
-                headers.append((b"x-amzn-RequestId", request_id.encode()))
+            headers = response.raw_headers  # graphql_endpoint's responses all carry x-amzn-RequestId
             start: Message = {"type": "http.response.start", "status": status, "headers": headers}
             started = True
             if "origin" in request.headers:
@@ -63,8 +61,7 @@ class GraphQLPostLane:
                 await send(start)
             await send({"type": "http.response.body", "body": response.body})
         except Exception:
-            status = 500
-            if not started:
+            if not started:  # once started, the status sent is the one counted, as RequestObserver does
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
             raise
         finally:

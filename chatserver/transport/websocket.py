@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from chatserver.errors import UnauthorizedException
-from chatserver.heap import tune_for_serving
 from chatserver.transport import appsync_realtime, graphql_transport_ws, graphql_ws
 from chatserver.transport.codec import Codec, RealtimeContext
 from chatserver.transport.session import Session
@@ -88,19 +88,20 @@ async def graphql_websocket(websocket: WebSocket) -> None:
 SHUTDOWN_DRAIN_SECONDS = 10.0
 
 
-def draining_server_class() -> type:
+def draining_server_class(after_startup: Callable[[], None] | None = None) -> type:
     """A uvicorn.Server whose shutdown first closes every WebSocket with 1001 after draining its queue.
 
     uvicorn closes open WebSockets with 1012 *before* the lifespan shutdown runs, so the engine's own
-    `stop()` (which closes with 1001) would find nothing left to close; `chatserver serve` runs this class. Once
-    started, it also tunes the garbage collector for serving (chatserver/heap.py).
+    `stop()` (which closes with 1001) would find nothing left to close; `chatserver serve` runs this class, with
+    `after_startup` tuning the garbage collector (chatserver/heap.py) once the lifespan has started.
     """
     import uvicorn
 
     class DrainingServer(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
-            tune_for_serving()  # after the lifespan: what startup made is frozen out of the collector's walks
+            if after_startup is not None:
+                after_startup()
 
         async def shutdown(self, sockets: Any = None) -> None:
             for server in self.servers:

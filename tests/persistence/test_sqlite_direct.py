@@ -6,9 +6,10 @@ import asyncio
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
 
 from chatserver.persistence import sqlite_direct
 from chatserver.persistence.sqlite_direct import SqliteDirect
@@ -19,6 +20,10 @@ _missing = Table("missing", _metadata, Column("n", Integer))
 
 _BY_N = select(_numbers).where(_numbers.c.n == bindparam("n", type_=Integer))
 _FROM_MISSING = select(_missing)
+# A read that takes a while (a few hundred thousand rows counted), for what waits behind it.
+_SLOW = text(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c"
+)
 _COUNT = 300
 
 
@@ -67,6 +72,19 @@ async def test_sqlite_direct_failing_statement_fails_only_its_caller(direct: Sql
     outcomes = await asyncio.gather(*reads, return_exceptions=True)
     assert isinstance(outcomes[5], sqlite3.OperationalError) and "missing" in str(outcomes[5])
     assert outcomes[:5] + outcomes[6:] == [[(n, f"n{n}")] for n in range(10)]
+
+
+async def test_sqlite_direct_slow_read_holds_up_no_read_on_another_reader(direct: SqliteDirect) -> None:
+    """Reads asked for together are shared among idle readers: with one per reader, none waits for the slow one."""
+    finished: list[str] = []
+
+    async def read(name: str, statement: Any, values: dict[str, Any]) -> None:
+        await direct.fetch_all(statement, values)
+        finished.append(name)
+
+    fast = [read(f"fast {n}", _BY_N, {"n": n}) for n in range(sqlite_direct.MAX_BATCHES - 1)]
+    await asyncio.gather(read("slow", _SLOW, {}), *fast)
+    assert finished[-1] == "slow", finished
 
 
 async def test_sqlite_direct_cancelled_callers_do_not_break_the_others(direct: SqliteDirect) -> None:
