@@ -6,6 +6,8 @@ CORS, router); on the room-listing bench that chain was about a tenth of the ser
 work inline: a request id in the context and the request counted (`RequestCounters`, shared with the observer),
 CORS headers from the app's own `CORSMiddleware` instance, and a plain 500 when something unexpected escapes, as
 Starlette's `ServerErrorMiddleware` sends it (then re-raised, so uvicorn logs the traceback).
+
+Middleware or exception handlers added to the app later do not reach `POST /graphql`: add them here too.
 """
 
 from __future__ import annotations
