@@ -81,22 +81,23 @@ class CompiledArguments:
         """`get_argument_values(field_def, node, variable_values)`, or None where that raises."""
         coerced = variable_values.coerced
         out: dict[str, Any] = {}
-        for kind, out_name, value, default, required, non_null in self._arguments:
+        # `extra`: the argument's default for a VARIABLE, its type for a LITERAL
+        for kind, out_name, value, extra, required, non_null in self._arguments:
             if kind is CONSTANT:
                 out[out_name] = value
             elif kind is VARIABLE:
                 if value not in coerced:  # an omitted variable without a default
                     if required:
                         return None
-                    if default is not Undefined:
-                        out[out_name] = default
+                    if extra is not Undefined:
+                        out[out_name] = extra
                     continue
                 found = coerced[value]
                 if found is Undefined or (found is None and non_null):
                     return None
                 out[out_name] = found
             else:
-                found = coerce_input_literal(value, default, variable_values)
+                found = coerce_input_literal(value, extra, variable_values)
                 if found is Undefined:
                     return None
                 out[out_name] = found

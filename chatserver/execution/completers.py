@@ -180,18 +180,13 @@ class FieldPlan:
         nodes = self.nodes
         assert field_def is not None and nodes is not None
         info = executor.build_resolve_info(field_def, nodes, self.parent_type, path)
-        args: dict[str, Any] = {}
+        args: dict[str, Any] | None = {}
         if self.has_arguments:
-            arguments = self.arguments
-            compiled = arguments.values(executor.variable_values) if arguments is not None else None
-            # None: not compiled, or graphql-core raises (its error, then)
-            args = (
-                compiled
-                if compiled is not None
-                else get_argument_values(
+            args = self.arguments.values(executor.variable_values) if self.arguments is not None else None
+            if args is None:  # not compiled, or graphql-core raises (its error, then)
+                args = get_argument_values(
                     field_def, nodes[0], executor.variable_values, None, executor.hide_suggestions
                 )
-            )
         try:
             if self.direct is not None:
                 result = self.direct(source, info, args)
@@ -252,10 +247,14 @@ def compile_writer(completer: ObjectCompleter) -> None:
             names[f"c{index}"] = plan.completer.complete
             lines.append(f"    {local} = {read}")
             lines.append(f"    if type({local}) is not str: {local} = c{index}(run, {local}, None)")
-        elif plan.kind is ATTRIBUTE and not plan.needs_path and _object_within(plan.completer) is not None:
+        elif (
+            plan.kind is ATTRIBUTE
+            and not plan.needs_path
+            and (inner := _object_within(plan.completer)) is not None
+        ):
             # A nested object (`content { text }`): its writer called here, no completer calls in between.
             names[f"c{index}"] = plan.completer.complete
-            names[f"o{index}"] = _object_within(plan.completer)
+            names[f"o{index}"] = inner
             lines.append(f"    {local} = {read}")
             lines.append(
                 f"    {local} = c{index}(run, {local}, None) if {local} is None else o{index}.write(run, {local}, None)"
